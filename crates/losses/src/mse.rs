@@ -1,0 +1,42 @@
+//! `Mse`: the element-wise mean of squared differences, `mean((prediction - target)^2)`, as the notebook.
+
+use candle_core::{Result, Tensor};
+
+use crate::Loss;
+
+/// Mean squared error over all entries: `sum_ij (p_ij - t_ij)^2 / (rows * cols)`.
+///
+/// Its gradient with respect to the prediction is `2 (p - t) / (rows * cols)`. This is
+/// `torch.nn.functional.mse_loss` with `reduction = "mean"` and the notebook's
+/// `((I - X @ A) ** 2).mean()`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mse;
+
+impl Loss for Mse {
+    fn name(&self) -> &str {
+        "mse"
+    }
+
+    fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
+        candle_nn::loss::mse(prediction, target)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var};
+
+    #[test]
+    fn mse_is_the_mean_of_squares_and_its_gradient_is_two_diff_over_n() -> Result<()> {
+        let p = Var::new(&[[1.0f64, 2.0], [3.0, 5.0]], &Device::Cpu)?;
+        let t = Tensor::new(&[[0.0f64, 2.0], [1.0, 1.0]], &Device::Cpu)?;
+        let loss = Mse.loss(&p, &t)?;
+        // (1 + 0 + 4 + 16) / 4
+        assert_eq!(loss.to_scalar::<f64>()?, 21.0 / 4.0);
+        let grads = loss.backward()?;
+        let g = grads.get(&p).expect("gradient of p").to_vec2::<f64>()?;
+        assert_eq!(g, vec![vec![0.5, 0.0], vec![1.0, 2.0]]);
+        Ok(())
+    }
+}

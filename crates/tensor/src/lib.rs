@@ -1,0 +1,31 @@
+//! The matrix vocabulary of descent: element types, devices, host matrices, random numbers and exact answers.
+//!
+//! Everything numeric that the other crates share lives here: [`Dtype`] and [`DeviceKind`] choose how
+//! candle computes, [`Matrix`] is the plain host matrix that configs, references and reports speak,
+//! [`TorchRng`] draws exactly what PyTorch draws on the CPU, [`NativeRng`] is the fast alternative, and
+//! [`exact`] computes reference answers with faer. No I/O happens here.
+#![deny(missing_docs)]
+
+mod device;
+mod dtype;
+mod error;
+pub mod exact;
+mod matrix;
+mod native_rng;
+mod real;
+mod rng;
+mod source;
+mod torch_rng;
+
+pub use device::DeviceKind;
+pub use dtype::Dtype;
+pub use error::TensorError;
+pub use matrix::Matrix;
+pub use native_rng::NativeRng;
+pub use real::Real;
+pub use rng::{MatrixRng, RngKind};
+pub use source::MatrixSource;
+pub use torch_rng::TorchRng;
+
+/// candle, re-exported so that downstream crates and user extensions name one version.
+pub use candle_core as candle;
