@@ -1,1 +1,25 @@
-//! placeholder
+//! Optimizers and learning-rate schedules with torch.optim's names, defaults and float32 arithmetic.
+//!
+//! An [`Optimizer`] updates host parameter buffers from their gradients; a [`Schedule`] gives the
+//! learning rate of each iteration. Both are object-safe, and each comes with a serde config type
+//! ([`OptimizerConfig`], [`ScheduleConfig`]) that names it in TOML. The update rules follow PyTorch's
+//! CPU operation order (`shared/reference/torch-optim.md`), so float32 iterates match torch's.
+#![deny(missing_docs)]
+
+mod adam;
+mod config;
+mod constant;
+mod error;
+mod lerp;
+mod optimizer;
+mod schedule;
+mod sgd;
+
+pub use adam::{Adam, AdamConfig};
+pub use config::{Invalid, OptimizerConfig, ScheduleConfig};
+pub use constant::{Constant, ConstantConfig};
+pub use error::OptimError;
+pub use lerp::lerp;
+pub use optimizer::{Closure, Evaluation, NoClosure, Optimizer};
+pub use schedule::Schedule;
+pub use sgd::{Sgd, SgdConfig};

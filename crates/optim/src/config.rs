@@ -1,0 +1,72 @@
+//! The config traits that name an optimizer or a schedule in TOML and build it.
+
+use descent_tensor::Real;
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{Optimizer, Schedule};
+
+/// A parameter that fails validation: which key and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key}: {reason}")]
+pub struct Invalid {
+    /// The key inside the part's table (`lr`, `betas`, ...).
+    pub key: &'static str,
+    /// Why the value is not accepted.
+    pub reason: String,
+}
+
+impl Invalid {
+    /// An `Invalid` for `key`.
+    pub fn new(key: &'static str, reason: impl Into<String>) -> Self {
+        Self { key, reason: reason.into() }
+    }
+}
+
+/// Check that a learning rate is finite and positive.
+pub(crate) fn check_lr(lr: f64) -> Result<(), Invalid> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Invalid::new("lr", format!("must be a finite number > 0, got {lr}")))
+    }
+}
+
+/// Check that a coefficient is finite and `>= 0`.
+pub(crate) fn check_non_negative(key: &'static str, v: f64) -> Result<(), Invalid> {
+    if v.is_finite() && v >= 0.0 {
+        Ok(())
+    } else {
+        Err(Invalid::new(key, format!("must be a finite number >= 0, got {v}")))
+    }
+}
+
+/// The configuration of an optimizer: its TOML table (minus `kind`) and how to build it.
+///
+/// Implement this for a serde struct with torch's defaults (`#[serde(default)]`) and
+/// `#[serde(deny_unknown_fields)]`; registering it makes `kind = KIND` available in configs.
+pub trait OptimizerConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The name in configs (`kind = "sgd"`).
+    const KIND: &'static str;
+    /// One line for listings.
+    const SUMMARY: &'static str;
+    /// The base learning rate, which the schedule starts from.
+    fn lr(&self) -> f64;
+    /// Reject values that torch.optim rejects, naming the key.
+    fn validate(&self) -> Result<(), Invalid>;
+    /// A fresh optimizer (no state yet) computing in `F`.
+    fn build<F: Real>(&self) -> Box<dyn Optimizer<F>>;
+}
+
+/// The configuration of a learning-rate schedule.
+pub trait ScheduleConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The name in configs (`kind = "constant"`).
+    const KIND: &'static str;
+    /// One line for listings.
+    const SUMMARY: &'static str;
+    /// Reject invalid values, naming the key.
+    fn validate(&self) -> Result<(), Invalid> {
+        Ok(())
+    }
+    /// A schedule starting from the optimizer's base learning rate, for a run of `iterations` steps.
+    fn build(&self, base_lr: f64, iterations: usize) -> Box<dyn Schedule>;
+}

@@ -1,0 +1,70 @@
+//! The `Optimizer` trait and the `Closure` through which an optimizer may re-evaluate the objective.
+
+use descent_tensor::Real;
+
+use crate::OptimError;
+
+/// The objective and its gradient at some point, as a closure-based optimizer (L-BFGS) sees it.
+#[derive(Debug, Clone)]
+pub struct Evaluation<F> {
+    /// The objective's value, as an `f64` holding the dtype's value exactly.
+    pub loss: f64,
+    /// The gradient of each parameter, flattened row-major.
+    pub grads: Vec<Vec<F>>,
+}
+
+/// A way to evaluate the objective and its gradient at other parameter values, inside a step.
+///
+/// torch.optim passes a `closure` to `step`; this is the same idea. First-order optimizers ignore it.
+pub trait Closure<F> {
+    /// The objective and gradient at `params`.
+    fn evaluate(&mut self, params: &[Vec<F>]) -> Result<Evaluation<F>, OptimError>;
+}
+
+/// A closure for contexts without an objective (unit tests of first-order rules): evaluating fails.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoClosure;
+
+impl<F> Closure<F> for NoClosure {
+    fn evaluate(&mut self, _params: &[Vec<F>]) -> Result<Evaluation<F>, OptimError> {
+        Err(OptimError::Evaluation("no objective is available here".into()))
+    }
+}
+
+/// A gradient-based optimizer over parameters of element type `F` (`f32` or `f64`).
+///
+/// Parameters and gradients are host buffers, flattened row-major, one `Vec` per parameter, in the
+/// problem's order. The optimizer keeps whatever state it needs (momentum buffers, moments, step
+/// counts) between calls. The trait is object-safe: a run holds a `Box<dyn Optimizer<F>>`.
+pub trait Optimizer<F: Real>: Send {
+    /// One update of every parameter at learning rate `lr`, from `grads` (the gradient at `params`).
+    ///
+    /// `closure` re-evaluates the objective elsewhere, for methods that need it (line searches,
+    /// L-BFGS); the loop always provides one, so no optimizer is a special case.
+    fn step(
+        &mut self,
+        params: &mut [Vec<F>],
+        grads: &[Vec<F>],
+        lr: f64,
+        closure: &mut dyn Closure<F>,
+    ) -> Result<(), OptimError>;
+}
+
+/// Check that every parameter has a gradient of the same length.
+pub(crate) fn check_shapes<F>(params: &[Vec<F>], grads: &[Vec<F>]) -> Result<(), OptimError> {
+    if params.len() != grads.len() {
+        return Err(OptimError::Shape {
+            index: params.len().min(grads.len()),
+            reason: format!("{} parameters but {} gradients", params.len(), grads.len()),
+        });
+    }
+    for (index, (p, g)) in params.iter().zip(grads).enumerate() {
+        if p.len() != g.len() {
+            return Err(OptimError::Shape {
+                index,
+                reason: format!("{} values but {} gradient entries", p.len(), g.len()),
+            });
+        }
+    }
+    Ok(())
+}
