@@ -40,3 +40,17 @@ mod tests {
         Ok(())
     }
 }
+
+/// Config of [`Mse`]: no keys.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MseConfig {}
+
+impl crate::LossConfig for MseConfig {
+    const KIND: &'static str = "mse";
+    const SUMMARY: &'static str = "mean((prediction - target)^2) over all entries";
+
+    fn build(&self) -> Box<dyn Loss> {
+        Box::new(Mse)
+    }
+}

@@ -1,1 +1,86 @@
-//! placeholder
+//! The experiment runner: config, registry, the loop, observers and the run directory.
+//!
+//! This crate, and the `xtask` binary on top of it, is the only place that does I/O. The data path
+//! runs one way: config text and `--set` overrides become a [`Config`]; its parts are built from the
+//! [`Registry`] by `kind` into an [`Experiment`]; the loop emits a [`Record`] per iteration and a
+//! [`Summary`] at the end to [`Observer`]s (the console and the run's files).
+#![deny(missing_docs)]
+
+mod config;
+mod console;
+mod context;
+mod error;
+mod evaluate;
+mod files;
+mod init;
+mod locate;
+mod observer;
+mod overrides;
+mod registry;
+mod train;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{Config, Document, InitConfig, InitKind};
+pub use console::{Console, format_matrix, sci};
+pub use context::RunContext;
+pub use error::{ConfigError, Origin};
+pub use evaluate::Evaluator;
+pub use files::{RunFiles, create_run_dir, write_atomic};
+pub use init::initial_values;
+pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
+pub use overrides::{Override, OverrideError};
+pub use registry::{
+    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory, parse_table,
+};
+pub use train::Experiment;
+
+/// How to run a config.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `--set key=value` overrides, in order.
+    pub sets: Vec<String>,
+    /// Run directory (`--out`); default: the next free `runs_root/<name>/NNN`.
+    pub out: Option<PathBuf>,
+    /// Where default run directories go (`runs`).
+    pub runs_root: PathBuf,
+    /// Print nothing on the console.
+    pub quiet: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self { sets: Vec::new(), out: None, runs_root: PathBuf::from("runs"), quiet: false }
+    }
+}
+
+/// What a finished run produced.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    /// The summary (also in summary.json).
+    pub summary: Summary,
+    /// The run directory.
+    pub dir: PathBuf,
+}
+
+/// Load, validate and run the config at `path` with the parts of `registry`, writing the run's files.
+///
+/// Config errors come back as a [`ConfigError`] inside the `anyhow::Error` (downcast to match on
+/// them) before anything is written. A run that diverges still writes every file and returns `Ok`
+/// with `stop_reason = diverged`.
+pub fn run_file(path: &Path, options: &RunOptions, registry: &Registry) -> anyhow::Result<RunOutcome> {
+    let config = Config::load(path, &options.sets, registry)?;
+    let experiment = Experiment::new(config)?;
+    let c = &experiment.config;
+    let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
+    let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
+    let mut console = Console { quiet: options.quiet };
+    let summary = experiment.run(&mut [&mut console, &mut files])?;
+    if !options.quiet {
+        #[allow(clippy::print_stdout)]
+        {
+            println!("  files             {}", dir.display());
+        }
+    }
+    Ok(RunOutcome { summary, dir })
+}

@@ -1,0 +1,121 @@
+//! `Inverse`: find X with X A = I (`side = "left"`, the notebook) or A X = I (`side = "right"`).
+
+use candle_core::{Result, Tensor};
+use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
+use serde::{Deserialize, Serialize};
+
+use crate::{BuildContext, Fact, Parameter, Problem, ProblemConfig, ProblemError};
+
+/// Which side X multiplies A from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// X A = I, as the notebook.
+    #[default]
+    Left,
+    /// A X = I.
+    Right,
+}
+
+/// Config of [`Inverse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InverseConfig {
+    /// `left` (X A = I, default) or `right` (A X = I).
+    #[serde(default)]
+    pub side: Side,
+    /// The square, non-singular matrix A.
+    pub matrix: MatrixSource,
+}
+
+impl ProblemConfig for InverseConfig {
+    const KIND: &'static str = "inverse";
+    const SUMMARY: &'static str = "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix";
+
+    fn build(&self, ctx: &mut dyn BuildContext) -> std::result::Result<Box<dyn Problem>, ProblemError> {
+        let a = ctx.matrix("matrix", &self.matrix)?;
+        Ok(Box::new(Inverse::new(a, self.side, ctx)?))
+    }
+}
+
+/// The inverse of A by optimization: minimise `loss(X A, I)` (left) or `loss(A X, I)` (right).
+#[derive(Debug)]
+pub struct Inverse {
+    side: Side,
+    a: Tensor,
+    identity: Tensor,
+    exact: [Matrix; 1],
+    condition: f64,
+    parameters: [Parameter; 1],
+}
+
+impl Inverse {
+    /// The problem for a square, non-singular `a`, in the context's dtype and device.
+    pub fn new(a: Matrix, side: Side, ctx: &dyn BuildContext) -> std::result::Result<Self, ProblemError> {
+        let n = a.rows();
+        let inverse = exact::inverse(&a).map_err(|e| match e {
+            TensorError::NotSquare { rows, cols } => {
+                ProblemError::invalid("matrix", format!("an inverse needs a square matrix, got {rows}x{cols}"))
+            }
+            TensorError::Singular { smallest, largest } => ProblemError::invalid(
+                "matrix",
+                format!(
+                    "the matrix is singular (smallest singular value {smallest:.3e}, largest {largest:.3e}) and has no inverse"
+                ),
+            ),
+            other => ProblemError::invalid("matrix", other.to_string()),
+        })?;
+        let condition = exact::condition_number(&a)?;
+        Ok(Self {
+            side,
+            a: a.to_tensor(ctx.dtype(), ctx.device())?,
+            identity: Matrix::identity(n).to_tensor(ctx.dtype(), ctx.device())?,
+            exact: [inverse],
+            condition,
+            parameters: [Parameter { name: "X".into(), rows: n, cols: n }],
+        })
+    }
+}
+
+impl Problem for Inverse {
+    fn kind(&self) -> &str {
+        InverseConfig::KIND
+    }
+
+    fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+
+    fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
+        match self.side {
+            Side::Left => params[0].matmul(&self.a),
+            Side::Right => self.a.matmul(&params[0]),
+        }
+    }
+
+    fn prediction_label(&self) -> String {
+        match self.side {
+            Side::Left => "X @ A".into(),
+            Side::Right => "A @ X".into(),
+        }
+    }
+
+    fn target(&self) -> &Tensor {
+        &self.identity
+    }
+
+    fn target_label(&self) -> String {
+        "I".into()
+    }
+
+    fn exact(&self) -> &[Matrix] {
+        &self.exact
+    }
+
+    fn facts(&self) -> Vec<Fact> {
+        vec![
+            Fact::new("exact answer", "inv(A) by faer (LU with partial pivoting), f64"),
+            Fact::new("condition number of A", format!("{:.6}", self.condition)),
+        ]
+    }
+}

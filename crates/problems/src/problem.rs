@@ -1,0 +1,88 @@
+//! The `Problem` trait, its config trait, and the context a config builds in.
+
+use candle_core::{Device, Result, Tensor};
+use descent_losses::Loss;
+use descent_tensor::{Dtype, Matrix, MatrixSource};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{Errors, ProblemError};
+
+/// One parameter matrix of a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// Its name in reports and files (`X`).
+    pub name: String,
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+}
+
+/// A fact about a problem for the summary: a label and its value, both ready to print.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fact {
+    /// What it is (`condition number`).
+    pub label: String,
+    /// Its value (`4`).
+    pub value: String,
+}
+
+impl Fact {
+    /// A fact.
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Self { label: label.into(), value: value.into() }
+    }
+}
+
+/// A problem whose exact answer is known: fit `prediction(params)` to `target`.
+///
+/// The trait is object-safe; a run holds a `Box<dyn Problem>`. Parameters are handed in as candle
+/// tensors in the order of [`Problem::parameters`]; the runner makes them variables so that the
+/// objective can be differentiated. The problem never does I/O.
+pub trait Problem: Send + Sync {
+    /// The name in configs (`inverse`).
+    fn kind(&self) -> &str;
+    /// The parameters, in order.
+    fn parameters(&self) -> &[Parameter];
+    /// What the parameters produce, e.g. `X @ A`.
+    fn prediction(&self, params: &[Tensor]) -> Result<Tensor>;
+    /// How the prediction is written in reports, e.g. `X @ A`.
+    fn prediction_label(&self) -> String;
+    /// What the prediction should equal, e.g. `I`.
+    fn target(&self) -> &Tensor;
+    /// How the target is written in reports, e.g. `I`.
+    fn target_label(&self) -> String;
+    /// The scalar objective; by default `loss(prediction, target)`.
+    fn objective(&self, params: &[Tensor], loss: &dyn Loss) -> Result<Tensor> {
+        loss.loss(&self.prediction(params)?, self.target())
+    }
+    /// The exact answer, one matrix per parameter, from faer.
+    fn exact(&self) -> &[Matrix];
+    /// Facts for the summary: where the exact answer comes from, the condition number, ...
+    fn facts(&self) -> Vec<Fact>;
+    /// The error of an iterate (one matrix per parameter) against the exact answer.
+    fn errors(&self, iterate: &[Matrix]) -> std::result::Result<Errors, descent_tensor::TensorError> {
+        Errors::between(iterate, self.exact())
+    }
+}
+
+/// What a problem config needs from the runner while it builds: dtype, device, and matrices.
+pub trait BuildContext {
+    /// The dtype the run computes in.
+    fn dtype(&self) -> Dtype;
+    /// The device the run computes on.
+    fn device(&self) -> &Device;
+    /// The matrix a source describes, for the key `key` of the problem's table. The runner resolves
+    /// sources that need files or random numbers; errors name the key.
+    fn matrix(&mut self, key: &str, source: &MatrixSource) -> std::result::Result<Matrix, ProblemError>;
+}
+
+/// The configuration of a problem: its TOML table (minus `kind`) and how to build it.
+pub trait ProblemConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// The name in configs (`kind = "inverse"`).
+    const KIND: &'static str;
+    /// One line for listings.
+    const SUMMARY: &'static str;
+    /// Build the problem; errors name the key that is wrong.
+    fn build(&self, ctx: &mut dyn BuildContext) -> std::result::Result<Box<dyn Problem>, ProblemError>;
+}

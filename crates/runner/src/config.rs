@@ -1,0 +1,276 @@
+//! The experiment config: the TOML document, `--set` overrides, top-level keys, and each part resolved by kind.
+
+use std::path::{Path, PathBuf};
+
+use descent_tensor::{DeviceKind, Dtype, RngKind};
+use serde::{Deserialize, Serialize};
+use toml::Table;
+
+use crate::error::{ConfigError, Origin};
+use crate::locate::line_of;
+use crate::overrides::Override;
+use crate::registry::{
+    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory, parse_table,
+};
+
+/// How the parameters start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InitKind {
+    /// Uniform in [low, high), as `torch.rand` for [0, 1).
+    #[default]
+    Uniform,
+    /// All zeros.
+    Zeros,
+    /// The identity (ones on the diagonal).
+    Identity,
+}
+
+/// `[init]`: the starting point of every parameter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InitConfig {
+    /// `uniform` (default), `zeros` or `identity`.
+    pub kind: InitKind,
+    /// Lower bound of `uniform` (default 0).
+    pub low: f64,
+    /// Upper bound of `uniform` (default 1).
+    pub high: f64,
+    /// `torch` (default: exactly `torch.manual_seed(seed); torch.rand(shape)`) or `native`.
+    pub rng: RngKind,
+}
+
+impl Default for InitConfig {
+    fn default() -> Self {
+        Self { kind: InitKind::Uniform, low: 0.0, high: 1.0, rng: RngKind::Torch }
+    }
+}
+
+fn default_log_every() -> usize {
+    20
+}
+
+fn part(kind: &str) -> Table {
+    let mut t = Table::new();
+    t.insert("kind".into(), toml::Value::String(kind.into()));
+    t
+}
+
+/// The top level of a config; the parts stay tables until their kind is looked up.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    seed: i64,
+    iterations: usize,
+    #[serde(default = "default_log_every")]
+    log_every: usize,
+    #[serde(default)]
+    dtype: Dtype,
+    #[serde(default)]
+    device: DeviceKind,
+    problem: Table,
+    #[serde(default)]
+    init: InitConfig,
+    #[serde(default = "mse")]
+    loss: Table,
+    optimizer: Table,
+    #[serde(default = "constant")]
+    schedule: Table,
+}
+
+fn mse() -> Table {
+    part("mse")
+}
+
+fn constant() -> Table {
+    part("constant")
+}
+
+/// A config, validated and resolved: every part parsed by its kind, every default filled in.
+pub struct Config {
+    /// The config file it came from.
+    pub file: PathBuf,
+    /// The run's name (default: the file's stem).
+    pub name: String,
+    /// The seed of every random draw (torch's `manual_seed`; only the low 32 bits matter for torch).
+    pub seed: i64,
+    /// Number of optimizer steps.
+    pub iterations: usize,
+    /// Print the loss and the difference every `log_every` iterations (0: never).
+    pub log_every: usize,
+    /// Element type.
+    pub dtype: Dtype,
+    /// Device.
+    pub device: DeviceKind,
+    /// Starting point.
+    pub init: InitConfig,
+    /// The problem.
+    pub problem: Box<dyn ProblemFactory>,
+    /// The loss.
+    pub loss: Box<dyn LossFactory>,
+    /// The optimizer.
+    pub optimizer: Box<dyn OptimizerFactory>,
+    /// The schedule.
+    pub schedule: Box<dyn ScheduleFactory>,
+    /// Where the config came from, for locating errors found later (e.g. while building the problem).
+    pub doc: Document,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config").field("file", &self.file).field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Read `file`, apply `--set` overrides, and resolve it against `registry`.
+    pub fn load(file: &Path, sets: &[String], registry: &Registry) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
+            file: file.to_path_buf(),
+            origin: Origin::Unknown,
+            key: String::new(),
+            reason: format!("cannot read the config: {e}"),
+        })?;
+        Self::from_text(file, &text, sets, registry)
+    }
+
+    /// Resolve a config given as text (`file` names it in messages and sets the default name).
+    pub fn from_text(file: &Path, text: &str, sets: &[String], registry: &Registry) -> Result<Self, ConfigError> {
+        let err = |origin, key: &str, reason: String| ConfigError {
+            file: file.to_path_buf(),
+            origin,
+            key: key.to_string(),
+            reason,
+        };
+        let mut table: Table = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            err(line.map_or(Origin::Unknown, Origin::Line), "", format!("invalid TOML: {}", e.message()))
+        })?;
+        let mut overrides = Vec::new();
+        for set in sets {
+            let o = Override::parse(set).map_err(|e| err(Origin::Override(set.clone()), "", e.to_string()))?;
+            o.apply(&mut table).map_err(|e| err(Origin::Override(set.clone()), &o.key(), e.to_string()))?;
+            overrides.push(o);
+        }
+        let doc = Document { file: file.to_path_buf(), text: text.to_string(), overrides };
+        let raw: RawConfig = parse_table(table).map_err(|e| doc.error(&e.path, e.reason))?;
+        if raw.iterations == 0 {
+            return Err(doc.error_at("iterations", "must be at least 1".into()));
+        }
+        if let Err(e) = raw.device.candle() {
+            return Err(doc.error_at("device", e.to_string()));
+        }
+        if raw.init.kind == InitKind::Uniform && !(raw.init.low.is_finite() && raw.init.high.is_finite() && raw.init.low < raw.init.high) {
+            return Err(doc.error_at("init.high", format!("needs finite low < high, got low = {}, high = {}", raw.init.low, raw.init.high)));
+        }
+        let name = match raw.name {
+            Some(n) if !n.trim().is_empty() => n,
+            Some(_) => return Err(doc.error_at("name", "must not be empty".into())),
+            None => file.file_stem().map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned()),
+        };
+        if name.contains(['/', '\\']) || name == "." || name == ".." {
+            return Err(doc.error_at("name", format!("`{name}` cannot name a run directory")));
+        }
+        Ok(Self {
+            problem: doc.part("problem", raw.problem, &registry.problems)?,
+            loss: doc.part("loss", raw.loss, &registry.losses)?,
+            optimizer: doc.part("optimizer", raw.optimizer, &registry.optimizers)?,
+            schedule: doc.part("schedule", raw.schedule, &registry.schedules)?,
+            file: file.to_path_buf(),
+            name,
+            seed: raw.seed,
+            iterations: raw.iterations,
+            log_every: raw.log_every,
+            dtype: raw.dtype,
+            device: raw.device,
+            init: raw.init,
+            doc,
+        })
+    }
+}
+
+/// The text a config came from and its overrides, for locating errors.
+#[derive(Debug, Clone)]
+pub struct Document {
+    file: PathBuf,
+    text: String,
+    overrides: Vec<Override>,
+}
+
+impl Document {
+
+    fn part<T: ?Sized>(
+        &self,
+        name: &str,
+        mut table: Table,
+        entries: &std::collections::BTreeMap<&'static str, Entry<T>>,
+    ) -> Result<Box<T>, ConfigError> {
+        let known = entries.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let kind = match table.remove("kind") {
+            None => return Err(self.error_at(&format!("{name}.kind"), format!("missing key; known kinds: {known}"))),
+            Some(toml::Value::String(s)) => s,
+            Some(other) => {
+                return Err(self.error_at(
+                    &format!("{name}.kind"),
+                    format!("must be a string, got {}; known kinds: {known}", other.type_str()),
+                ));
+            }
+        };
+        let entry = entries.get(kind.as_str()).ok_or_else(|| {
+            self.error_at(&format!("{name}.kind"), format!("unknown kind `{kind}`; known kinds: {known}"))
+        })?;
+        (entry.parse)(table).map_err(|e: PartError| {
+            let mut path = vec![name.to_string()];
+            path.extend(e.path);
+            self.error(&path, e.reason)
+        })
+    }
+
+    /// An error at a dotted key.
+    pub fn error_at(&self, key: &str, reason: String) -> ConfigError {
+        let path: Vec<String> = key.split('.').map(String::from).collect();
+        self.error(&path, reason)
+    }
+
+    /// An error at a key path, located in the file or on the command line.
+    pub fn error(&self, path: &[String], reason: String) -> ConfigError {
+        let from_override = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|o| path.len() >= o.path.len() && path[..o.path.len()] == o.path[..]);
+        let origin = match from_override {
+            Some(o) => Origin::Override(o.text.clone()),
+            None => line_of(&self.text, path).map_or(Origin::Unknown, Origin::Line),
+        };
+        ConfigError { file: self.file.clone(), origin, key: path.join("."), reason }
+    }
+
+}
+
+impl Config {
+    /// The fully resolved config as TOML: every default filled in, so it re-runs the same.
+    pub fn resolved_toml(&self) -> String {
+        let mut t = Table::new();
+        let mut put = |k: &str, v: toml::Value| {
+            t.insert(k.into(), v);
+        };
+        put("name", toml::Value::String(self.name.clone()));
+        put("seed", toml::Value::Integer(self.seed));
+        put("iterations", toml::Value::Integer(self.iterations as i64));
+        put("log_every", toml::Value::Integer(self.log_every as i64));
+        put("dtype", toml::Value::String(self.dtype.name().into()));
+        put("device", toml::Value::try_from(self.device).unwrap_or(toml::Value::String("cpu".into())));
+        put("problem", toml::Value::Table(self.problem.resolved()));
+        if let Ok(init) = toml::Value::try_from(&self.init) {
+            put("init", init);
+        }
+        put("loss", toml::Value::Table(self.loss.resolved()));
+        put("optimizer", toml::Value::Table(self.optimizer.resolved()));
+        put("schedule", toml::Value::Table(self.schedule.resolved()));
+        toml::to_string(&t).unwrap_or_default()
+    }
+}

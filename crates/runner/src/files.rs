@@ -1,0 +1,133 @@
+//! The run directory and its files: config.toml, metrics.csv, summary.json, result.npy, each written atomically.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use candle_core::Device;
+use descent_tensor::{Dtype, Matrix};
+
+use crate::observer::{Observer, Record, Summary};
+
+/// Write `bytes` to `path` by writing a temporary file beside it and renaming it over: a reader (or a
+/// killed run) never sees a half-written file.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+}
+
+fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic(path, |tmp| {
+        let mut f = fs::File::create(tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    })
+}
+
+/// Create a fresh run directory: `out` if given (it must not exist or be empty), otherwise the next
+/// free `root/<name>/NNN`. An existing run is never overwritten.
+pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = out {
+        if dir.exists() {
+            let mut entries = fs::read_dir(dir).with_context(|| format!("reading --out {}", dir.display()))?;
+            if entries.next().is_some() {
+                bail!("--out {}: the directory is not empty; refusing to overwrite an earlier run", dir.display());
+            }
+        } else {
+            fs::create_dir_all(dir).with_context(|| format!("creating --out {}", dir.display()))?;
+        }
+        return Ok(dir.to_path_buf());
+    }
+    let parent = root.join(name);
+    fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let mut next = fs::read_dir(&parent)
+        .with_context(|| format!("reading {}", parent.display()))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .max()
+        .map_or(1, |n| n + 1);
+    loop {
+        let dir = parent.join(format!("{next:03}"));
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => next += 1,
+            Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
+        }
+    }
+}
+
+/// Writes the run's files into its directory.
+#[derive(Debug)]
+pub struct RunFiles {
+    dir: PathBuf,
+    dtype: Dtype,
+    records: Vec<Record>,
+}
+
+impl RunFiles {
+    /// Files for a run in `dir`, starting with the resolved config.
+    pub fn new(dir: PathBuf, dtype: Dtype, resolved_config: &str) -> anyhow::Result<Self> {
+        write_bytes_atomic(&dir.join("config.toml"), resolved_config.as_bytes())?;
+        Ok(Self { dir, dtype, records: Vec::new() })
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The names of the result files for these parameters.
+    pub fn result_names(result: &[(String, Matrix)]) -> Vec<String> {
+        if result.len() == 1 {
+            vec!["result.npy".into()]
+        } else {
+            result.iter().map(|(name, _)| format!("result_{name}.npy")).collect()
+        }
+    }
+}
+
+impl Observer for RunFiles {
+    fn record(&mut self, record: &Record) -> anyhow::Result<()> {
+        self.records.push(*record);
+        Ok(())
+    }
+
+    fn finish(&mut self, summary: &Summary, result: &[(String, Matrix)]) -> anyhow::Result<()> {
+        write_atomic(&self.dir.join("metrics.csv"), |tmp| {
+            let mut w = csv::Writer::from_path(tmp)?;
+            for r in &self.records {
+                w.serialize(r)?;
+            }
+            w.flush()?;
+            Ok(())
+        })?;
+        let json = serde_json::to_string_pretty(summary)?;
+        write_bytes_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
+        for ((_, m), file) in result.iter().zip(Self::result_names(result)) {
+            let tensor = m.to_tensor(self.dtype, &Device::Cpu)?;
+            write_atomic(&self.dir.join(file), |tmp| Ok(tensor.write_npy(tmp)?))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_dirs_are_numbered_and_never_reused() {
+        let root = std::env::temp_dir().join(format!("descent-rundir-{}", std::process::id()));
+        let a = create_run_dir(&root, "x", None).unwrap();
+        let b = create_run_dir(&root, "x", None).unwrap();
+        assert_eq!(a.file_name().unwrap(), "001");
+        assert_eq!(b.file_name().unwrap(), "002");
+        fs::write(b.join("keep"), "earlier").unwrap();
+        assert!(create_run_dir(&root, "x", Some(&b)).is_err());
+        assert_eq!(fs::read_to_string(b.join("keep")).unwrap(), "earlier");
+        fs::remove_dir_all(root).unwrap();
+    }
+}

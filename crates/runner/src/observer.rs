@@ -1,0 +1,115 @@
+//! Observers of the loop: what they are told (start, each iteration, checkpoints, the end).
+
+use descent_problems::Fact;
+use descent_tensor::Matrix;
+use serde::Serialize;
+
+/// Told once, before the first iteration.
+#[derive(Debug, Clone)]
+pub struct Start {
+    /// The run's name.
+    pub name: String,
+    /// One line describing the run (problem, optimizer, dtype, seed).
+    pub headline: String,
+    /// How the prediction is written (`X @ A`).
+    pub prediction_label: String,
+    /// The prediction at the starting point.
+    pub prediction: Matrix,
+}
+
+/// One iteration: the loss at the iterate before update `iteration`, and the update's lr.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Record {
+    /// 0-based iteration number t.
+    pub iteration: usize,
+    /// The learning rate of update t.
+    pub lr: f64,
+    /// The loss at the iterate before update t.
+    pub loss: f64,
+    /// The Euclidean norm of the gradient over all parameters, before update t.
+    pub grad_norm: f64,
+}
+
+/// Every `log_every` iterations: the record and the difference prediction - target.
+#[derive(Debug, Clone)]
+pub struct Checkpoint {
+    /// The iteration's record.
+    pub record: Record,
+    /// `prediction - target` at the iterate before the update (the notebook's `Diff`).
+    pub difference: Matrix,
+    /// How the difference is written (`X @ A - I`).
+    pub label: String,
+}
+
+/// Why the loop stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// All configured iterations ran.
+    Iterations,
+    /// The loss or a parameter became NaN or infinite.
+    Diverged,
+}
+
+impl StopReason {
+    /// The name in summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Iterations => "iterations",
+            StopReason::Diverged => "diverged",
+        }
+    }
+}
+
+/// The end of a run, as written to summary.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// The run's name.
+    pub name: String,
+    /// The problem's kind.
+    pub problem: String,
+    /// The optimizer's kind.
+    pub optimizer: String,
+    /// The element type.
+    pub dtype: String,
+    /// The seed.
+    pub seed: i64,
+    /// Optimizer steps taken.
+    pub iterations: usize,
+    /// The loss at the final iterate (after the last update).
+    pub final_loss: f64,
+    /// Why the loop stopped.
+    pub stop_reason: StopReason,
+    /// What went wrong, for a run that did not finish normally.
+    pub message: Option<String>,
+    /// `max |x - exact|` at the final iterate.
+    pub max_abs_error: f64,
+    /// `||x - exact||_F / ||exact||_F` at the final iterate.
+    pub rel_error: f64,
+    /// Wall-clock seconds of the loop.
+    pub wall_seconds: f64,
+    /// Iterations per second of wall time.
+    pub iterations_per_second: f64,
+    /// Facts about the problem (exact answer's source, condition number, ...).
+    pub facts: Vec<Fact>,
+}
+
+/// Something that watches the loop. Observers never change the run.
+pub trait Observer {
+    /// Before the first iteration.
+    fn start(&mut self, _start: &Start) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// After the loss of each iteration is known.
+    fn record(&mut self, _record: &Record) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Every `log_every` iterations.
+    fn checkpoint(&mut self, _checkpoint: &Checkpoint) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// After the loop, with the final iterate (one matrix per parameter).
+    fn finish(&mut self, _summary: &Summary, _result: &[(String, Matrix)]) -> anyhow::Result<()> {
+        Ok(())
+    }
+}

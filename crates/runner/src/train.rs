@@ -1,0 +1,178 @@
+//! The loop: objective, backward, optimizer step, schedule; records and checkpoints go to observers.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use candle_core::Device;
+use descent_losses::Loss;
+use descent_optim::Optimizer;
+use descent_problems::{Problem, ProblemError};
+use descent_tensor::{Dtype, Matrix, Real};
+
+use crate::config::Config;
+use crate::context::RunContext;
+use crate::error::ConfigError;
+use crate::evaluate::Evaluator;
+use crate::init::initial_values;
+use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
+use crate::registry::OptimizerFactory;
+
+/// A config with its parts built: ready to run.
+pub struct Experiment {
+    /// The resolved config.
+    pub config: Config,
+    /// The problem.
+    pub problem: Box<dyn Problem>,
+    /// The loss.
+    pub loss: Box<dyn Loss>,
+    device: Device,
+}
+
+impl Experiment {
+    /// Build the problem and the loss of a resolved config; bad values are config errors.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let device = config.device.candle().map_err(|e| config.doc.error_at("device", e.to_string()))?;
+        let mut ctx = RunContext::new(config.dtype, device.clone());
+        let problem = config.problem.build(&mut ctx).map_err(|e| match e {
+            ProblemError::Invalid { key, reason } => config.doc.error_at(&format!("problem.{key}"), reason),
+            other => config.doc.error_at("problem", other.to_string()),
+        })?;
+        let loss = config.loss.build();
+        Ok(Self { config, problem, loss, device })
+    }
+
+    /// Run the loop, telling `observers` everything; returns the summary.
+    pub fn run(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+        match self.config.dtype {
+            Dtype::F32 => self.run_typed::<f32>(observers),
+            Dtype::F64 => self.run_typed::<f64>(observers),
+        }
+    }
+
+    fn headline(&self) -> String {
+        let c = &self.config;
+        let p = &self.problem.parameters()[0];
+        format!(
+            "{}: {} ({}x{}), {} lr {}, {} iterations, {}, seed {}",
+            c.name,
+            self.problem.kind(),
+            p.rows,
+            p.cols,
+            self.config.optimizer.resolved().get("kind").and_then(|k| k.as_str()).unwrap_or("?"),
+            c.optimizer.lr(),
+            c.iterations,
+            c.dtype.name(),
+            c.seed
+        )
+    }
+
+    fn run_typed<F: Element>(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+        let c = &self.config;
+        let specs = self.problem.parameters();
+        let mut params: Vec<Vec<F>> = initial_values(&c.init, c.seed, c.dtype, specs)
+            .iter()
+            .map(|m| m.data().iter().map(|&v| F::host(v)).collect())
+            .collect();
+        let mut evaluator = Evaluator { problem: self.problem.as_ref(), loss: self.loss.as_ref(), device: self.device.clone() };
+        let mut optimizer = F::optimizer(c.optimizer.as_ref());
+        let mut schedule = c.schedule.build(c.optimizer.lr(), c.iterations);
+        let target = evaluator.target()?;
+        let start = Start {
+            name: c.name.clone(),
+            headline: self.headline(),
+            prediction_label: self.problem.prediction_label(),
+            prediction: evaluator.prediction(&params)?,
+        };
+        for o in observers.iter_mut() {
+            o.start(&start)?;
+        }
+        let timer = Instant::now();
+        let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
+        for t in 0..c.iterations {
+            let eval = evaluator.evaluate_at(&params).with_context(|| format!("evaluating iteration {t}"))?;
+            let grad_norm = eval.grads.iter().flatten().map(|g| g.widen().powi(2)).sum::<f64>().sqrt();
+            let record = Record { iteration: t, lr: schedule.lr(), loss: eval.loss, grad_norm };
+            for o in observers.iter_mut() {
+                o.record(&record)?;
+            }
+            if !(eval.loss.is_finite() && grad_norm.is_finite()) {
+                stop = StopReason::Diverged;
+                message = Some(format!(
+                    "the loss is {} and the gradient norm {} at iteration {t}: the run diverged; \
+                     the learning rate {} is probably too large for this problem",
+                    eval.loss, grad_norm, record.lr
+                ));
+                break;
+            }
+            if c.log_every > 0 && t % c.log_every == 0 {
+                let checkpoint = Checkpoint {
+                    record,
+                    difference: evaluator.prediction(&params)?.sub(&target)?,
+                    label: format!("{} - {}", start.prediction_label, self.problem.target_label()),
+                };
+                for o in observers.iter_mut() {
+                    o.checkpoint(&checkpoint)?;
+                }
+            }
+            optimizer
+                .step(&mut params, &eval.grads, record.lr, &mut evaluator)
+                .with_context(|| format!("optimizer step at iteration {t}"))?;
+            schedule.step(eval.loss);
+            done = t + 1;
+        }
+        let wall_seconds = timer.elapsed().as_secs_f64();
+        let final_loss = evaluator.evaluate_at(&params).map(|e| e.loss).unwrap_or(f64::NAN);
+        if stop == StopReason::Iterations && !final_loss.is_finite() {
+            stop = StopReason::Diverged;
+            message = Some(format!(
+                "the loss is {final_loss} after the last update: the run diverged; the learning rate is probably too large"
+            ));
+        }
+        let result: Vec<(String, Matrix)> = specs
+            .iter()
+            .zip(&params)
+            .map(|(spec, p)| {
+                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect()).map(|m| (spec.name.clone(), m))
+            })
+            .collect::<Result<_, _>>()?;
+        let matrices: Vec<Matrix> = result.iter().map(|(_, m)| m.clone()).collect();
+        let errors = self.problem.errors(&matrices)?;
+        let summary = Summary {
+            name: c.name.clone(),
+            problem: self.problem.kind().to_string(),
+            optimizer: c.optimizer.resolved().get("kind").and_then(|k| k.as_str()).unwrap_or("?").to_string(),
+            dtype: c.dtype.name().to_string(),
+            seed: c.seed,
+            iterations: done,
+            final_loss,
+            stop_reason: stop,
+            message,
+            max_abs_error: errors.max_abs,
+            rel_error: errors.rel_frobenius,
+            wall_seconds,
+            iterations_per_second: if wall_seconds > 0.0 { done as f64 / wall_seconds } else { f64::INFINITY },
+            facts: self.problem.facts(),
+        };
+        for o in observers.iter_mut() {
+            o.finish(&summary, &result)?;
+        }
+        Ok(summary)
+    }
+}
+
+/// An element type a run can compute in: picks the optimizer build for it.
+trait Element: Real {
+    fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>>;
+}
+
+impl Element for f32 {
+    fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
+        factory.build_f32()
+    }
+}
+
+impl Element for f64 {
+    fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
+        factory.build_f64()
+    }
+}
