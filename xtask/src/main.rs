@@ -36,8 +36,18 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let registry = Registry::default();
     match cli.command {
-        Command::Run { config, sets, out, quiet } => {
-            let options = RunOptions { sets, out, quiet, ..RunOptions::default() };
+        Command::Run {
+            config,
+            sets,
+            out,
+            quiet,
+        } => {
+            let options = RunOptions {
+                sets,
+                out,
+                quiet,
+                ..RunOptions::default()
+            };
             match run_file(&config, &options, &registry) {
                 Ok(outcome) if outcome.summary.stop_reason == StopReason::Diverged => {
                     #[allow(clippy::print_stderr)]
@@ -45,7 +55,11 @@ fn main() -> ExitCode {
                         eprintln!(
                             "error: {}: {} (files of the partial run are in {})",
                             config.display(),
-                            outcome.summary.message.as_deref().unwrap_or("the run diverged"),
+                            outcome
+                                .summary
+                                .message
+                                .as_deref()
+                                .unwrap_or("the run diverged"),
                             outcome.dir.display()
                         );
                     }

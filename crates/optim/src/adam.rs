@@ -27,13 +27,21 @@ pub struct AdamConfig {
 
 impl Default for AdamConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.0, amsgrad: false, maximize: false }
+        Self {
+            lr: 1e-3,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+        }
     }
 }
 
 impl OptimizerConfig for AdamConfig {
     const KIND: &'static str = "adam";
-    const SUMMARY: &'static str = "torch.optim.Adam: lr, betas, eps, weight_decay, amsgrad, maximize";
+    const SUMMARY: &'static str =
+        "torch.optim.Adam: lr, betas, eps, weight_decay, amsgrad, maximize";
 
     fn lr(&self) -> f64 {
         self.lr
@@ -43,11 +51,17 @@ impl OptimizerConfig for AdamConfig {
         check_lr(self.lr)?;
         for b in self.betas {
             if !(0.0..1.0).contains(&b) {
-                return Err(Invalid::new("betas", format!("each beta must be in [0, 1), got {b}")));
+                return Err(Invalid::new(
+                    "betas",
+                    format!("each beta must be in [0, 1), got {b}"),
+                ));
             }
         }
         if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(Invalid::new("eps", format!("must be a finite number > 0, got {}", self.eps)));
+            return Err(Invalid::new(
+                "eps",
+                format!("must be a finite number > 0, got {}", self.eps),
+            ));
         }
         check_non_negative("weight_decay", self.weight_decay)
     }
@@ -81,7 +95,12 @@ pub struct Adam<F> {
 impl<F: Real> Adam<F> {
     /// A fresh Adam optimizer.
     pub fn new(config: AdamConfig) -> Self {
-        Self { config, step: 0.0, states: Vec::new(), scratch: Vec::new() }
+        Self {
+            config,
+            step: 0.0,
+            states: Vec::new(),
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -106,7 +125,11 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 .map(|p| State {
                     m: vec![F::zero(); p.len()],
                     v: vec![F::zero(); p.len()],
-                    vmax: if c.amsgrad { vec![F::zero(); p.len()] } else { Vec::new() },
+                    vmax: if c.amsgrad {
+                        vec![F::zero(); p.len()]
+                    } else {
+                        Vec::new()
+                    },
                 })
                 .collect();
         }
@@ -140,7 +163,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 s.v[i] = (one_minus_b2 * gi).mul_add(gi, s.v[i] * b2);
                 let u = if c.amsgrad {
                     // torch.maximum: NaN propagates.
-                    if !(s.vmax[i] >= s.v[i]) {
+                    if s.vmax[i].partial_cmp(&s.v[i]).is_none_or(|o| o.is_lt()) {
                         s.vmax[i] = s.v[i];
                     }
                     s.vmax[i]
@@ -148,7 +171,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                     s.v[i]
                 };
                 let denom = u.sqrt() / bc2_sqrt + eps;
-                p[i] = p[i] + (neg_step_size * s.m[i]) / denom;
+                p[i] += (neg_step_size * s.m[i]) / denom;
             }
         }
         Ok(())
@@ -161,9 +184,15 @@ mod tests {
     use crate::NoClosure;
 
     /// Textbook Adam (Kingma and Ba, with torch's eps placement) in f64, for comparison.
-    fn reference(c: &AdamConfig, p0: &[f64], grad: impl Fn(&[f64]) -> Vec<f64>, steps: usize) -> Vec<Vec<f64>> {
+    fn reference(
+        c: &AdamConfig,
+        p0: &[f64],
+        grad: impl Fn(&[f64]) -> Vec<f64>,
+        steps: usize,
+    ) -> Vec<Vec<f64>> {
         let n = p0.len();
-        let (mut p, mut m, mut v, mut vmax) = (p0.to_vec(), vec![0.0; n], vec![0.0; n], vec![0.0f64; n]);
+        let (mut p, mut m, mut v, mut vmax) =
+            (p0.to_vec(), vec![0.0; n], vec![0.0; n], vec![0.0f64; n]);
         let mut out = Vec::new();
         for t in 1..=steps {
             let mut g = grad(&p);
@@ -187,7 +216,12 @@ mod tests {
 
     fn check_against_reference(c: AdamConfig) {
         // A quadratic with gradients of both signs: f(p) = sum_i (i + 1) (p_i - 1)^2.
-        let grad = |p: &[f64]| p.iter().enumerate().map(|(i, x)| 2.0 * (i as f64 + 1.0) * (x - 1.0)).collect();
+        let grad = |p: &[f64]| {
+            p.iter()
+                .enumerate()
+                .map(|(i, x)| 2.0 * (i as f64 + 1.0) * (x - 1.0))
+                .collect()
+        };
         let p0 = [0.3, -0.7, 2.5, 1.2];
         let want = reference(&c, &p0, grad, 20);
         let mut adam = Adam::<f64>::new(c.clone());
@@ -196,28 +230,52 @@ mod tests {
             let g = grad(&p[0]);
             adam.step(&mut p, &[g], c.lr, &mut NoClosure).unwrap();
             for (got, want) in p[0].iter().zip(w) {
-                assert!((got - want).abs() <= 1e-12 * want.abs().max(1.0), "step {}: {got} vs {want} ({c:?})", t + 1);
+                assert!(
+                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "step {}: {got} vs {want} ({c:?})",
+                    t + 1
+                );
             }
         }
     }
 
     #[test]
     fn adam_matches_the_textbook_update_with_bias_correction() {
-        check_against_reference(AdamConfig { lr: 0.1, ..Default::default() });
+        check_against_reference(AdamConfig {
+            lr: 0.1,
+            ..Default::default()
+        });
     }
 
     #[test]
     fn adam_amsgrad_weight_decay_and_maximize_match_the_textbook_update() {
-        check_against_reference(AdamConfig { lr: 0.05, amsgrad: true, ..Default::default() });
-        check_against_reference(AdamConfig { lr: 0.05, weight_decay: 0.01, ..Default::default() });
-        check_against_reference(AdamConfig { lr: 0.05, maximize: true, betas: [0.8, 0.99], ..Default::default() });
+        check_against_reference(AdamConfig {
+            lr: 0.05,
+            amsgrad: true,
+            ..Default::default()
+        });
+        check_against_reference(AdamConfig {
+            lr: 0.05,
+            weight_decay: 0.01,
+            ..Default::default()
+        });
+        check_against_reference(AdamConfig {
+            lr: 0.05,
+            maximize: true,
+            betas: [0.8, 0.99],
+            ..Default::default()
+        });
     }
 
     #[test]
     fn first_f32_step_moves_each_entry_by_about_lr_against_its_gradient_sign() {
         let mut p = vec![vec![1.0f32, -2.0, 0.5]];
-        let mut adam = Adam::<f32>::new(AdamConfig { lr: 0.1, ..Default::default() });
-        adam.step(&mut p, &[vec![3.0, -0.5, 1e-3]], 0.1, &mut NoClosure).unwrap();
+        let mut adam = Adam::<f32>::new(AdamConfig {
+            lr: 0.1,
+            ..Default::default()
+        });
+        adam.step(&mut p, &[vec![3.0, -0.5, 1e-3]], 0.1, &mut NoClosure)
+            .unwrap();
         // m_hat / sqrt(v_hat) = sign(g) at t = 1, up to eps and rounding.
         for (got, want) in p[0].iter().zip([0.9f32, -1.9, 0.4]) {
             assert!((got - want).abs() < 2e-5, "{got} vs {want}");
@@ -227,8 +285,26 @@ mod tests {
     #[test]
     fn invalid_parameters_name_their_key() {
         let bad = |c: AdamConfig| c.validate().unwrap_err().key;
-        assert_eq!(bad(AdamConfig { betas: [1.0, 0.999], ..Default::default() }), "betas");
-        assert_eq!(bad(AdamConfig { eps: 0.0, ..Default::default() }), "eps");
-        assert_eq!(bad(AdamConfig { lr: f64::INFINITY, ..Default::default() }), "lr");
+        assert_eq!(
+            bad(AdamConfig {
+                betas: [1.0, 0.999],
+                ..Default::default()
+            }),
+            "betas"
+        );
+        assert_eq!(
+            bad(AdamConfig {
+                eps: 0.0,
+                ..Default::default()
+            }),
+            "eps"
+        );
+        assert_eq!(
+            bad(AdamConfig {
+                lr: f64::INFINITY,
+                ..Default::default()
+            }),
+            "lr"
+        );
     }
 }

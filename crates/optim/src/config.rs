@@ -18,7 +18,10 @@ pub struct Invalid {
 impl Invalid {
     /// An `Invalid` for `key`.
     pub fn new(key: &'static str, reason: impl Into<String>) -> Self {
-        Self { key, reason: reason.into() }
+        Self {
+            key,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -27,7 +30,10 @@ pub(crate) fn check_lr(lr: f64) -> Result<(), Invalid> {
     if lr.is_finite() && lr > 0.0 {
         Ok(())
     } else {
-        Err(Invalid::new("lr", format!("must be a finite number > 0, got {lr}")))
+        Err(Invalid::new(
+            "lr",
+            format!("must be a finite number > 0, got {lr}"),
+        ))
     }
 }
 
@@ -36,7 +42,10 @@ pub(crate) fn check_non_negative(key: &'static str, v: f64) -> Result<(), Invali
     if v.is_finite() && v >= 0.0 {
         Ok(())
     } else {
-        Err(Invalid::new(key, format!("must be a finite number >= 0, got {v}")))
+        Err(Invalid::new(
+            key,
+            format!("must be a finite number >= 0, got {v}"),
+        ))
     }
 }
 

@@ -6,7 +6,11 @@ use descent_tensor::Real;
 /// `fma(w, end - start, start)` when `|w| < 0.5`, else `fma(w - 1, end - start, end)`.
 pub fn lerp<F: Real>(start: F, end: F, w: F) -> F {
     let d = end - start;
-    if w.abs() < F::host(0.5) { w.mul_add(d, start) } else { (w - F::one()).mul_add(d, end) }
+    if w.abs() < F::host(0.5) {
+        w.mul_add(d, start)
+    } else {
+        (w - F::one()).mul_add(d, end)
+    }
 }
 
 #[cfg(test)]

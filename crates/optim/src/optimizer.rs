@@ -27,7 +27,9 @@ pub struct NoClosure;
 
 impl<F> Closure<F> for NoClosure {
     fn evaluate(&mut self, _params: &[Vec<F>]) -> Result<Evaluation<F>, OptimError> {
-        Err(OptimError::Evaluation("no objective is available here".into()))
+        Err(OptimError::Evaluation(
+            "no objective is available here".into(),
+        ))
     }
 }
 

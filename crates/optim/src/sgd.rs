@@ -27,13 +27,21 @@ pub struct SgdConfig {
 
 impl Default for SgdConfig {
     fn default() -> Self {
-        Self { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
+        Self {
+            lr: 1e-3,
+            momentum: 0.0,
+            dampening: 0.0,
+            weight_decay: 0.0,
+            nesterov: false,
+            maximize: false,
+        }
     }
 }
 
 impl OptimizerConfig for SgdConfig {
     const KIND: &'static str = "sgd";
-    const SUMMARY: &'static str = "torch.optim.SGD: lr, momentum, dampening, weight_decay, nesterov, maximize";
+    const SUMMARY: &'static str =
+        "torch.optim.SGD: lr, momentum, dampening, weight_decay, nesterov, maximize";
 
     fn lr(&self) -> f64 {
         self.lr
@@ -45,7 +53,10 @@ impl OptimizerConfig for SgdConfig {
         check_non_negative("dampening", self.dampening)?;
         check_non_negative("weight_decay", self.weight_decay)?;
         if self.nesterov && (self.momentum <= 0.0 || self.dampening != 0.0) {
-            return Err(Invalid::new("nesterov", "Nesterov momentum requires momentum > 0 and dampening = 0"));
+            return Err(Invalid::new(
+                "nesterov",
+                "Nesterov momentum requires momentum > 0 and dampening = 0",
+            ));
         }
         Ok(())
     }
@@ -71,7 +82,11 @@ pub struct Sgd<F> {
 impl<F: Real> Sgd<F> {
     /// A fresh SGD optimizer.
     pub fn new(config: SgdConfig) -> Self {
-        Self { config, buffers: Vec::new(), scratch: Vec::new() }
+        Self {
+            config,
+            buffers: Vec::new(),
+            scratch: Vec::new(),
+        }
     }
 }
 
@@ -149,11 +164,18 @@ mod tests {
 
     #[test]
     fn plain_sgd_subtracts_lr_times_gradient_in_one_rounding() {
-        let (p, g, lr) = (0.719_635_5_f32, 1.337_251_6_f32, 0.460_517_018_598_809_2_f64);
+        let (p, g, lr) = (
+            0.719_635_5_f32,
+            1.337_251_6_f32,
+            0.460_517_018_598_809_2_f64,
+        );
         let mut params = vec![vec![p]];
-        Sgd::new(SgdConfig { lr, ..Default::default() })
-            .step(&mut params, &[vec![g]], lr, &mut NoClosure)
-            .unwrap();
+        Sgd::new(SgdConfig {
+            lr,
+            ..Default::default()
+        })
+        .step(&mut params, &[vec![g]], lr, &mut NoClosure)
+        .unwrap();
         // The exact value of p - r32(lr) g, rounded once to f32.
         let want = (f64::from(p) - f64::from(lr as f32) * f64::from(g)) as f32;
         assert_eq!(params[0][0].to_bits(), want.to_bits());
@@ -162,14 +184,21 @@ mod tests {
     #[test]
     fn momentum_buffer_starts_as_the_gradient_then_accumulates() {
         // mu = 0.5, lr = 0.5, g = 1: b = 1, 1.5, 1.75; p = 1 - 0.5, -0.25, -1.125 (worked by hand).
-        let c = SgdConfig { momentum: 0.5, ..Default::default() };
+        let c = SgdConfig {
+            momentum: 0.5,
+            ..Default::default()
+        };
         assert_eq!(run(c, 1.0, &[1.0, 1.0, 1.0], 0.5), [0.5, -0.25, -1.125]);
     }
 
     #[test]
     fn nesterov_steps_along_gradient_plus_mu_times_buffer() {
         // b = 1 then 1.5; step directions 1 + 0.5 * 1 = 1.5 and 1 + 0.5 * 1.5 = 1.75.
-        let c = SgdConfig { momentum: 0.5, nesterov: true, ..Default::default() };
+        let c = SgdConfig {
+            momentum: 0.5,
+            nesterov: true,
+            ..Default::default()
+        };
         assert_eq!(run(c, 1.0, &[1.0, 1.0], 0.5), [1.0 - 0.75, 0.25 - 0.875]);
     }
 
@@ -178,23 +207,55 @@ mod tests {
         // wd = 0.5, mu = 0.5, tau = 0.5, lr = 1, g = 1, p0 = 2:
         // t1: g' = 1 + 0.5 * 2 = 2, b = 2 (undamped copy), p = 0;
         // t2: g' = 1 + 0 = 1, b = 0.5 * 2 + 0.5 * 1 = 1.5, p = -1.5.
-        let c = SgdConfig { momentum: 0.5, dampening: 0.5, weight_decay: 0.5, ..Default::default() };
+        let c = SgdConfig {
+            momentum: 0.5,
+            dampening: 0.5,
+            weight_decay: 0.5,
+            ..Default::default()
+        };
         assert_eq!(run(c, 2.0, &[1.0, 1.0], 1.0), [0.0, -1.5]);
     }
 
     #[test]
     fn maximize_ascends() {
-        let c = SgdConfig { maximize: true, ..Default::default() };
+        let c = SgdConfig {
+            maximize: true,
+            ..Default::default()
+        };
         assert_eq!(run(c, 1.0, &[2.0], 0.25), [1.5]);
     }
 
     #[test]
     fn invalid_parameters_name_their_key() {
         let bad = |c: SgdConfig| c.validate().unwrap_err().key;
-        assert_eq!(bad(SgdConfig { lr: -1.0, ..Default::default() }), "lr");
-        assert_eq!(bad(SgdConfig { lr: f64::NAN, ..Default::default() }), "lr");
-        assert_eq!(bad(SgdConfig { momentum: -0.1, ..Default::default() }), "momentum");
-        assert_eq!(bad(SgdConfig { nesterov: true, ..Default::default() }), "nesterov");
+        assert_eq!(
+            bad(SgdConfig {
+                lr: -1.0,
+                ..Default::default()
+            }),
+            "lr"
+        );
+        assert_eq!(
+            bad(SgdConfig {
+                lr: f64::NAN,
+                ..Default::default()
+            }),
+            "lr"
+        );
+        assert_eq!(
+            bad(SgdConfig {
+                momentum: -0.1,
+                ..Default::default()
+            }),
+            "momentum"
+        );
+        assert_eq!(
+            bad(SgdConfig {
+                nesterov: true,
+                ..Default::default()
+            }),
+            "nesterov"
+        );
         assert!(SgdConfig::default().validate().is_ok());
     }
 }

@@ -28,8 +28,15 @@ impl Errors {
             diff_sq += d.frobenius_norm().powi(2);
             exact_sq += e.frobenius_norm().powi(2);
         }
-        let rel_frobenius = if exact_sq > 0.0 { (diff_sq / exact_sq).sqrt() } else { diff_sq.sqrt() };
-        Ok(Self { max_abs, rel_frobenius })
+        let rel_frobenius = if exact_sq > 0.0 {
+            (diff_sq / exact_sq).sqrt()
+        } else {
+            diff_sq.sqrt()
+        };
+        Ok(Self {
+            max_abs,
+            rel_frobenius,
+        })
     }
 }
 

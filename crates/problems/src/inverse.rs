@@ -30,9 +30,13 @@ pub struct InverseConfig {
 
 impl ProblemConfig for InverseConfig {
     const KIND: &'static str = "inverse";
-    const SUMMARY: &'static str = "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix";
+    const SUMMARY: &'static str =
+        "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix";
 
-    fn build(&self, ctx: &mut dyn BuildContext) -> std::result::Result<Box<dyn Problem>, ProblemError> {
+    fn build(
+        &self,
+        ctx: &mut dyn BuildContext,
+    ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
         let a = ctx.matrix("matrix", &self.matrix)?;
         Ok(Box::new(Inverse::new(a, self.side, ctx)?))
     }
@@ -51,7 +55,11 @@ pub struct Inverse {
 
 impl Inverse {
     /// The problem for a square, non-singular `a`, in the context's dtype and device.
-    pub fn new(a: Matrix, side: Side, ctx: &dyn BuildContext) -> std::result::Result<Self, ProblemError> {
+    pub fn new(
+        a: Matrix,
+        side: Side,
+        ctx: &dyn BuildContext,
+    ) -> std::result::Result<Self, ProblemError> {
         let n = a.rows();
         let inverse = exact::inverse(&a).map_err(|e| match e {
             TensorError::NotSquare { rows, cols } => {
@@ -72,7 +80,11 @@ impl Inverse {
             identity: Matrix::identity(n).to_tensor(ctx.dtype(), ctx.device())?,
             exact: [inverse],
             condition,
-            parameters: [Parameter { name: "X".into(), rows: n, cols: n }],
+            parameters: [Parameter {
+                name: "X".into(),
+                rows: n,
+                cols: n,
+            }],
         })
     }
 }
@@ -114,7 +126,10 @@ impl Problem for Inverse {
 
     fn facts(&self) -> Vec<Fact> {
         vec![
-            Fact::new("exact answer", "inv(A) by faer (LU with partial pivoting), f64"),
+            Fact::new(
+                "exact answer",
+                "inv(A) by faer (LU with partial pivoting), f64",
+            ),
             Fact::new("condition number of A", format!("{:.6}", self.condition)),
         ]
     }

@@ -30,7 +30,10 @@ pub struct Fact {
 impl Fact {
     /// A fact.
     pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { label: label.into(), value: value.into() }
+        Self {
+            label: label.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -61,7 +64,10 @@ pub trait Problem: Send + Sync {
     /// Facts for the summary: where the exact answer comes from, the condition number, ...
     fn facts(&self) -> Vec<Fact>;
     /// The error of an iterate (one matrix per parameter) against the exact answer.
-    fn errors(&self, iterate: &[Matrix]) -> std::result::Result<Errors, descent_tensor::TensorError> {
+    fn errors(
+        &self,
+        iterate: &[Matrix],
+    ) -> std::result::Result<Errors, descent_tensor::TensorError> {
         Errors::between(iterate, self.exact())
     }
 }
@@ -74,7 +80,11 @@ pub trait BuildContext {
     fn device(&self) -> &Device;
     /// The matrix a source describes, for the key `key` of the problem's table. The runner resolves
     /// sources that need files or random numbers; errors name the key.
-    fn matrix(&mut self, key: &str, source: &MatrixSource) -> std::result::Result<Matrix, ProblemError>;
+    fn matrix(
+        &mut self,
+        key: &str,
+        source: &MatrixSource,
+    ) -> std::result::Result<Matrix, ProblemError>;
 }
 
 /// The configuration of a problem: its TOML table (minus `kind`) and how to build it.
@@ -84,5 +94,8 @@ pub trait ProblemConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// One line for listings.
     const SUMMARY: &'static str;
     /// Build the problem; errors name the key that is wrong.
-    fn build(&self, ctx: &mut dyn BuildContext) -> std::result::Result<Box<dyn Problem>, ProblemError>;
+    fn build(
+        &self,
+        ctx: &mut dyn BuildContext,
+    ) -> std::result::Result<Box<dyn Problem>, ProblemError>;
 }

@@ -10,7 +10,8 @@ use crate::error::{ConfigError, Origin};
 use crate::locate::line_of;
 use crate::overrides::Override;
 use crate::registry::{
-    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory, parse_table,
+    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory,
+    parse_table,
 };
 
 /// How the parameters start.
@@ -42,7 +43,12 @@ pub struct InitConfig {
 
 impl Default for InitConfig {
     fn default() -> Self {
-        Self { kind: InitKind::Uniform, low: 0.0, high: 1.0, rng: RngKind::Torch }
+        Self {
+            kind: InitKind::Uniform,
+            low: 0.0,
+            high: 1.0,
+            rng: RngKind::Torch,
+        }
     }
 }
 
@@ -121,7 +127,10 @@ pub struct Config {
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config").field("file", &self.file).field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -138,7 +147,12 @@ impl Config {
     }
 
     /// Resolve a config given as text (`file` names it in messages and sets the default name).
-    pub fn from_text(file: &Path, text: &str, sets: &[String], registry: &Registry) -> Result<Self, ConfigError> {
+    pub fn from_text(
+        file: &Path,
+        text: &str,
+        sets: &[String],
+        registry: &Registry,
+    ) -> Result<Self, ConfigError> {
         let err = |origin, key: &str, reason: String| ConfigError {
             file: file.to_path_buf(),
             origin,
@@ -146,16 +160,28 @@ impl Config {
             reason,
         };
         let mut table: Table = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            err(line.map_or(Origin::Unknown, Origin::Line), "", format!("invalid TOML: {}", e.message()))
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            err(
+                line.map_or(Origin::Unknown, Origin::Line),
+                "",
+                format!("invalid TOML: {}", e.message()),
+            )
         })?;
         let mut overrides = Vec::new();
         for set in sets {
-            let o = Override::parse(set).map_err(|e| err(Origin::Override(set.clone()), "", e.to_string()))?;
-            o.apply(&mut table).map_err(|e| err(Origin::Override(set.clone()), &o.key(), e.to_string()))?;
+            let o = Override::parse(set)
+                .map_err(|e| err(Origin::Override(set.clone()), "", e.to_string()))?;
+            o.apply(&mut table)
+                .map_err(|e| err(Origin::Override(set.clone()), &o.key(), e.to_string()))?;
             overrides.push(o);
         }
-        let doc = Document { file: file.to_path_buf(), text: text.to_string(), overrides };
+        let doc = Document {
+            file: file.to_path_buf(),
+            text: text.to_string(),
+            overrides,
+        };
         let raw: RawConfig = parse_table(table).map_err(|e| doc.error(&e.path, e.reason))?;
         if raw.iterations == 0 {
             return Err(doc.error_at("iterations", "must be at least 1".into()));
@@ -163,13 +189,25 @@ impl Config {
         if let Err(e) = raw.device.candle() {
             return Err(doc.error_at("device", e.to_string()));
         }
-        if raw.init.kind == InitKind::Uniform && !(raw.init.low.is_finite() && raw.init.high.is_finite() && raw.init.low < raw.init.high) {
-            return Err(doc.error_at("init.high", format!("needs finite low < high, got low = {}, high = {}", raw.init.low, raw.init.high)));
+        if raw.init.kind == InitKind::Uniform
+            && !(raw.init.low.is_finite()
+                && raw.init.high.is_finite()
+                && raw.init.low < raw.init.high)
+        {
+            return Err(doc.error_at(
+                "init.high",
+                format!(
+                    "needs finite low < high, got low = {}, high = {}",
+                    raw.init.low, raw.init.high
+                ),
+            ));
         }
         let name = match raw.name {
             Some(n) if !n.trim().is_empty() => n,
             Some(_) => return Err(doc.error_at("name", "must not be empty".into())),
-            None => file.file_stem().map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned()),
+            None => file
+                .file_stem()
+                .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned()),
         };
         if name.contains(['/', '\\']) || name == "." || name == ".." {
             return Err(doc.error_at("name", format!("`{name}` cannot name a run directory")));
@@ -201,26 +239,40 @@ pub struct Document {
 }
 
 impl Document {
-
     fn part<T: ?Sized>(
         &self,
         name: &str,
         mut table: Table,
         entries: &std::collections::BTreeMap<&'static str, Entry<T>>,
     ) -> Result<Box<T>, ConfigError> {
-        let known = entries.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let known = entries
+            .keys()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let kind = match table.remove("kind") {
-            None => return Err(self.error_at(&format!("{name}.kind"), format!("missing key; known kinds: {known}"))),
+            None => {
+                return Err(self.error_at(
+                    &format!("{name}.kind"),
+                    format!("missing key; known kinds: {known}"),
+                ));
+            }
             Some(toml::Value::String(s)) => s,
             Some(other) => {
                 return Err(self.error_at(
                     &format!("{name}.kind"),
-                    format!("must be a string, got {}; known kinds: {known}", other.type_str()),
+                    format!(
+                        "must be a string, got {}; known kinds: {known}",
+                        other.type_str()
+                    ),
                 ));
             }
         };
         let entry = entries.get(kind.as_str()).ok_or_else(|| {
-            self.error_at(&format!("{name}.kind"), format!("unknown kind `{kind}`; known kinds: {known}"))
+            self.error_at(
+                &format!("{name}.kind"),
+                format!("unknown kind `{kind}`; known kinds: {known}"),
+            )
         })?;
         (entry.parse)(table).map_err(|e: PartError| {
             let mut path = vec![name.to_string()];
@@ -246,9 +298,13 @@ impl Document {
             Some(o) => Origin::Override(o.text.clone()),
             None => line_of(&self.text, path).map_or(Origin::Unknown, Origin::Line),
         };
-        ConfigError { file: self.file.clone(), origin, key: path.join("."), reason }
+        ConfigError {
+            file: self.file.clone(),
+            origin,
+            key: path.join("."),
+            reason,
+        }
     }
-
 }
 
 impl Config {
@@ -263,7 +319,10 @@ impl Config {
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
         put("dtype", toml::Value::String(self.dtype.name().into()));
-        put("device", toml::Value::try_from(self.device).unwrap_or(toml::Value::String("cpu".into())));
+        put(
+            "device",
+            toml::Value::try_from(self.device).unwrap_or(toml::Value::String("cpu".into())),
+        );
         put("problem", toml::Value::Table(self.problem.resolved()));
         if let Ok(init) = toml::Value::try_from(&self.init) {
             put("init", init);

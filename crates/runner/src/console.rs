@@ -27,7 +27,9 @@ pub fn format_matrix(m: &Matrix, decimals: usize) -> String {
     let mut out = String::new();
     for i in 0..m.rows() {
         out.push_str(if i == 0 { "[[" } else { " [" });
-        let row: Vec<String> = (0..m.cols()).map(|j| format!("{:>width$}", cells[i * m.cols() + j])).collect();
+        let row: Vec<String> = (0..m.cols())
+            .map(|j| format!("{:>width$}", cells[i * m.cols() + j]))
+            .collect();
         out.push_str(&row.join(", "));
         out.push(']');
         if i + 1 < m.rows() {
@@ -49,7 +51,11 @@ impl Observer for Console {
     fn start(&mut self, start: &Start) -> anyhow::Result<()> {
         if !self.quiet {
             println!("{}", start.headline);
-            println!("{} at the start:\n{}", start.prediction_label, format_matrix(&start.prediction, 4));
+            println!(
+                "{} at the start:\n{}",
+                start.prediction_label,
+                format_matrix(&start.prediction, 4)
+            );
         }
         Ok(())
     }
@@ -73,13 +79,24 @@ impl Observer for Console {
             return Ok(());
         }
         println!("\nsummary");
-        println!("  iterations        {} (stop: {})", s.iterations, s.stop_reason.name());
+        println!(
+            "  iterations        {} (stop: {})",
+            s.iterations,
+            s.stop_reason.name()
+        );
         println!("  final loss        {}", sci(s.final_loss, 5));
-        println!("  error vs exact    max abs {}, relative Frobenius {}", sci(s.max_abs_error, 3), sci(s.rel_error, 3));
+        println!(
+            "  error vs exact    max abs {}, relative Frobenius {}",
+            sci(s.max_abs_error, 3),
+            sci(s.rel_error, 3)
+        );
         for fact in &s.facts {
             println!("  {:<17} {}", fact.label, fact.value);
         }
-        println!("  wall time         {:.4} s ({:.0} iterations/s)", s.wall_seconds, s.iterations_per_second);
+        println!(
+            "  wall time         {:.4} s ({:.0} iterations/s)",
+            s.wall_seconds, s.iterations_per_second
+        );
         if let Some(m) = &s.message {
             println!("  note              {m}");
         }

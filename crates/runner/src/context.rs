@@ -28,6 +28,8 @@ impl BuildContext for RunContext {
     }
 
     fn matrix(&mut self, key: &str, source: &MatrixSource) -> Result<Matrix, ProblemError> {
-        source.build().map_err(|e| ProblemError::invalid(key, e.to_string()))
+        source
+            .build()
+            .map_err(|e| ProblemError::invalid(key, e.to_string()))
     }
 }

@@ -30,7 +30,9 @@ impl Evaluator<'_> {
         let vars = self.tensors(params)?;
         let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
         let objective = self.problem.objective(&tensors, self.loss)?;
-        let loss = objective.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
+        let loss = objective
+            .to_dtype(candle_core::DType::F64)?
+            .to_scalar::<f64>()?;
         let store = objective.backward()?;
         let grads = vars
             .iter()
@@ -58,6 +60,7 @@ impl Evaluator<'_> {
 
 impl<F: Real> Closure<F> for Evaluator<'_> {
     fn evaluate(&mut self, params: &[Vec<F>]) -> Result<Evaluation<F>, OptimError> {
-        self.evaluate_at(params).map_err(|e| OptimError::Evaluation(e.to_string()))
+        self.evaluate_at(params)
+            .map_err(|e| OptimError::Evaluation(e.to_string()))
     }
 }

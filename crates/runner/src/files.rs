@@ -12,11 +12,18 @@ use crate::observer::{Observer, Record, Summary};
 
 /// Write `bytes` to `path` by writing a temporary file beside it and renaming it over: a reader (or a
 /// killed run) never sees a half-written file.
-pub fn write_atomic(path: &Path, write: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    fs::rename(&tmp, path)
+        .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
 fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
@@ -33,9 +40,13 @@ fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = out {
         if dir.exists() {
-            let mut entries = fs::read_dir(dir).with_context(|| format!("reading --out {}", dir.display()))?;
+            let mut entries =
+                fs::read_dir(dir).with_context(|| format!("reading --out {}", dir.display()))?;
             if entries.next().is_some() {
-                bail!("--out {}: the directory is not empty; refusing to overwrite an earlier run", dir.display());
+                bail!(
+                    "--out {}: the directory is not empty; refusing to overwrite an earlier run",
+                    dir.display()
+                );
             }
         } else {
             fs::create_dir_all(dir).with_context(|| format!("creating --out {}", dir.display()))?;
@@ -71,7 +82,11 @@ impl RunFiles {
     /// Files for a run in `dir`, starting with the resolved config.
     pub fn new(dir: PathBuf, dtype: Dtype, resolved_config: &str) -> anyhow::Result<Self> {
         write_bytes_atomic(&dir.join("config.toml"), resolved_config.as_bytes())?;
-        Ok(Self { dir, dtype, records: Vec::new() })
+        Ok(Self {
+            dir,
+            dtype,
+            records: Vec::new(),
+        })
     }
 
     /// The run directory.
@@ -84,7 +99,10 @@ impl RunFiles {
         if result.len() == 1 {
             vec!["result.npy".into()]
         } else {
-            result.iter().map(|(name, _)| format!("result_{name}.npy")).collect()
+            result
+                .iter()
+                .map(|(name, _)| format!("result_{name}.npy"))
+                .collect()
         }
     }
 }

@@ -31,7 +31,8 @@ pub use init::initial_values;
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use registry::{
-    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory, parse_table,
+    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory,
+    parse_table,
 };
 pub use train::Experiment;
 
@@ -50,7 +51,12 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> Self {
-        Self { sets: Vec::new(), out: None, runs_root: PathBuf::from("runs"), quiet: false }
+        Self {
+            sets: Vec::new(),
+            out: None,
+            runs_root: PathBuf::from("runs"),
+            quiet: false,
+        }
     }
 }
 
@@ -68,13 +74,19 @@ pub struct RunOutcome {
 /// Config errors come back as a [`ConfigError`] inside the `anyhow::Error` (downcast to match on
 /// them) before anything is written. A run that diverges still writes every file and returns `Ok`
 /// with `stop_reason = diverged`.
-pub fn run_file(path: &Path, options: &RunOptions, registry: &Registry) -> anyhow::Result<RunOutcome> {
+pub fn run_file(
+    path: &Path,
+    options: &RunOptions,
+    registry: &Registry,
+) -> anyhow::Result<RunOutcome> {
     let config = Config::load(path, &options.sets, registry)?;
     let experiment = Experiment::new(config)?;
     let c = &experiment.config;
     let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
-    let mut console = Console { quiet: options.quiet };
+    let mut console = Console {
+        quiet: options.quiet,
+    };
     let summary = experiment.run(&mut [&mut console, &mut files])?;
     if !options.quiet {
         #[allow(clippy::print_stdout)]

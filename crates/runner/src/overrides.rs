@@ -37,8 +37,14 @@ pub enum OverrideError {
 impl Override {
     /// Parse `key.path=value`.
     pub fn parse(text: &str) -> Result<Self, OverrideError> {
-        let (key, raw) = text.split_once('=').ok_or_else(|| OverrideError::NoEquals(text.into()))?;
-        let path: Vec<String> = key.trim().split('.').map(|s| s.trim().to_string()).collect();
+        let (key, raw) = text
+            .split_once('=')
+            .ok_or_else(|| OverrideError::NoEquals(text.into()))?;
+        let path: Vec<String> = key
+            .trim()
+            .split('.')
+            .map(|s| s.trim().to_string())
+            .collect();
         if path.iter().any(String::is_empty) {
             return Err(OverrideError::EmptyKey(text.into()));
         }
@@ -48,15 +54,24 @@ impl Override {
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| Value::String(raw.to_string()));
-        Ok(Self { path, value, text: text.to_string() })
+        Ok(Self {
+            path,
+            value,
+            text: text.to_string(),
+        })
     }
 
     /// Set the value in `table`, creating intermediate tables as needed.
     pub fn apply(&self, table: &mut Table) -> Result<(), OverrideError> {
-        let (last, parents) = self.path.split_last().ok_or_else(|| OverrideError::EmptyKey(self.text.clone()))?;
+        let (last, parents) = self
+            .path
+            .split_last()
+            .ok_or_else(|| OverrideError::EmptyKey(self.text.clone()))?;
         let mut current = table;
         for (depth, key) in parents.iter().enumerate() {
-            let entry = current.entry(key.clone()).or_insert_with(|| Value::Table(Table::new()));
+            let entry = current
+                .entry(key.clone())
+                .or_insert_with(|| Value::Table(Table::new()));
             current = match entry {
                 Value::Table(t) => t,
                 _ => {
@@ -88,10 +103,22 @@ mod tests {
 
     #[test]
     fn values_are_toml_and_bare_words_are_strings() {
-        assert_eq!(Override::parse("optimizer.lr=0.1").unwrap().value, Value::Float(0.1));
-        assert_eq!(Override::parse("iterations=300").unwrap().value, Value::Integer(300));
-        assert_eq!(Override::parse("optimizer.kind=\"adam\"").unwrap().value, Value::String("adam".into()));
-        assert_eq!(Override::parse("optimizer.kind=adam").unwrap().value, Value::String("adam".into()));
+        assert_eq!(
+            Override::parse("optimizer.lr=0.1").unwrap().value,
+            Value::Float(0.1)
+        );
+        assert_eq!(
+            Override::parse("iterations=300").unwrap().value,
+            Value::Integer(300)
+        );
+        assert_eq!(
+            Override::parse("optimizer.kind=\"adam\"").unwrap().value,
+            Value::String("adam".into())
+        );
+        assert_eq!(
+            Override::parse("optimizer.kind=adam").unwrap().value,
+            Value::String("adam".into())
+        );
         assert_eq!(
             Override::parse("optimizer.betas=[0.8, 0.9]").unwrap().value,
             Value::Array(vec![Value::Float(0.8), Value::Float(0.9)])
@@ -101,8 +128,14 @@ mod tests {
     #[test]
     fn apply_sets_nested_keys_and_creates_tables() {
         let mut t = table("iterations = 5\n[optimizer]\nkind = \"sgd\"\n");
-        Override::parse("optimizer.lr=0.5").unwrap().apply(&mut t).unwrap();
-        Override::parse("stop.loss_below=1e-3").unwrap().apply(&mut t).unwrap();
+        Override::parse("optimizer.lr=0.5")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
+        Override::parse("stop.loss_below=1e-3")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
         assert_eq!(t["optimizer"]["lr"], Value::Float(0.5));
         assert_eq!(t["optimizer"]["kind"], Value::String("sgd".into()));
         assert_eq!(t["stop"]["loss_below"], Value::Float(1e-3));
@@ -110,10 +143,19 @@ mod tests {
 
     #[test]
     fn bad_overrides_are_errors() {
-        assert!(matches!(Override::parse("lr"), Err(OverrideError::NoEquals(_))));
-        assert!(matches!(Override::parse("a..b=1"), Err(OverrideError::EmptyKey(_))));
+        assert!(matches!(
+            Override::parse("lr"),
+            Err(OverrideError::NoEquals(_))
+        ));
+        assert!(matches!(
+            Override::parse("a..b=1"),
+            Err(OverrideError::EmptyKey(_))
+        ));
         let mut t = table("iterations = 5");
-        let err = Override::parse("iterations.x=1").unwrap().apply(&mut t).unwrap_err();
+        let err = Override::parse("iterations.x=1")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap_err();
         assert!(matches!(err, OverrideError::NotATable { .. }));
     }
 }

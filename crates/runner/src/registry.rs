@@ -25,7 +25,10 @@ pub struct PartError {
 impl PartError {
     /// An error at one key.
     pub fn at(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { path: key.into().split('.').map(String::from).collect(), reason: reason.into() }
+        Self {
+            path: key.into().split('.').map(String::from).collect(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -207,28 +210,53 @@ impl Registry {
 
     /// Make `[optimizer] kind = C::KIND` available.
     pub fn add_optimizer<C: OptimizerConfig>(&mut self) -> &mut Self {
-        self.optimizers
-            .insert(C::KIND, Entry { kind: C::KIND, summary: C::SUMMARY, parse: parse_optimizer::<C> });
+        self.optimizers.insert(
+            C::KIND,
+            Entry {
+                kind: C::KIND,
+                summary: C::SUMMARY,
+                parse: parse_optimizer::<C>,
+            },
+        );
         self
     }
 
     /// Make `[schedule] kind = C::KIND` available.
     pub fn add_schedule<C: ScheduleConfig>(&mut self) -> &mut Self {
-        self.schedules
-            .insert(C::KIND, Entry { kind: C::KIND, summary: C::SUMMARY, parse: parse_schedule::<C> });
+        self.schedules.insert(
+            C::KIND,
+            Entry {
+                kind: C::KIND,
+                summary: C::SUMMARY,
+                parse: parse_schedule::<C>,
+            },
+        );
         self
     }
 
     /// Make `[loss] kind = C::KIND` available.
     pub fn add_loss<C: LossConfig>(&mut self) -> &mut Self {
-        self.losses.insert(C::KIND, Entry { kind: C::KIND, summary: C::SUMMARY, parse: parse_loss::<C> });
+        self.losses.insert(
+            C::KIND,
+            Entry {
+                kind: C::KIND,
+                summary: C::SUMMARY,
+                parse: parse_loss::<C>,
+            },
+        );
         self
     }
 
     /// Make `[problem] kind = C::KIND` available.
     pub fn add_problem<C: ProblemConfig>(&mut self) -> &mut Self {
-        self.problems
-            .insert(C::KIND, Entry { kind: C::KIND, summary: C::SUMMARY, parse: parse_problem::<C> });
+        self.problems.insert(
+            C::KIND,
+            Entry {
+                kind: C::KIND,
+                summary: C::SUMMARY,
+                parse: parse_problem::<C>,
+            },
+        );
         self
     }
 }
@@ -260,16 +288,25 @@ mod tests {
         let t: Table = toml::from_str("lr = 0.1\nmomentom = 0.9").unwrap();
         let e = parse_table::<SgdConfig>(t).err().unwrap();
         assert_eq!(e.path, ["momentom"]);
-        assert!(e.reason.starts_with("unknown key `momentom`"), "{}", e.reason);
+        assert!(
+            e.reason.starts_with("unknown key `momentom`"),
+            "{}",
+            e.reason
+        );
 
         let e = parse_table::<InverseConfig>(Table::new()).err().unwrap();
-        assert_eq!((e.path, e.reason.as_str()), (vec!["matrix".to_string()], "missing key"));
+        assert_eq!(
+            (e.path, e.reason.as_str()),
+            (vec!["matrix".to_string()], "missing key")
+        );
     }
 
     #[test]
     fn resolved_tables_fill_torch_defaults() {
         let t: Table = toml::from_str("lr = 0.1").unwrap();
-        let f = (Registry::default().optimizers["adam"].parse)(t).ok().unwrap();
+        let f = (Registry::default().optimizers["adam"].parse)(t)
+            .ok()
+            .unwrap();
         let r = f.resolved();
         assert_eq!(r["kind"].as_str(), Some("adam"));
         assert_eq!(r["eps"].as_float(), Some(1e-8));

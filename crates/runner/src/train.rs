@@ -31,14 +31,24 @@ pub struct Experiment {
 impl Experiment {
     /// Build the problem and the loss of a resolved config; bad values are config errors.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
-        let device = config.device.candle().map_err(|e| config.doc.error_at("device", e.to_string()))?;
+        let device = config
+            .device
+            .candle()
+            .map_err(|e| config.doc.error_at("device", e.to_string()))?;
         let mut ctx = RunContext::new(config.dtype, device.clone());
         let problem = config.problem.build(&mut ctx).map_err(|e| match e {
-            ProblemError::Invalid { key, reason } => config.doc.error_at(&format!("problem.{key}"), reason),
+            ProblemError::Invalid { key, reason } => {
+                config.doc.error_at(&format!("problem.{key}"), reason)
+            }
             other => config.doc.error_at("problem", other.to_string()),
         })?;
         let loss = config.loss.build();
-        Ok(Self { config, problem, loss, device })
+        Ok(Self {
+            config,
+            problem,
+            loss,
+            device,
+        })
     }
 
     /// Run the loop, telling `observers` everything; returns the summary.
@@ -58,7 +68,12 @@ impl Experiment {
             self.problem.kind(),
             p.rows,
             p.cols,
-            self.config.optimizer.resolved().get("kind").and_then(|k| k.as_str()).unwrap_or("?"),
+            self.config
+                .optimizer
+                .resolved()
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or("?"),
             c.optimizer.lr(),
             c.iterations,
             c.dtype.name(),
@@ -66,14 +81,21 @@ impl Experiment {
         )
     }
 
-    fn run_typed<F: Element>(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+    fn run_typed<F: Element>(
+        &self,
+        observers: &mut [&mut dyn Observer],
+    ) -> anyhow::Result<Summary> {
         let c = &self.config;
         let specs = self.problem.parameters();
         let mut params: Vec<Vec<F>> = initial_values(&c.init, c.seed, c.dtype, specs)
             .iter()
             .map(|m| m.data().iter().map(|&v| F::host(v)).collect())
             .collect();
-        let mut evaluator = Evaluator { problem: self.problem.as_ref(), loss: self.loss.as_ref(), device: self.device.clone() };
+        let mut evaluator = Evaluator {
+            problem: self.problem.as_ref(),
+            loss: self.loss.as_ref(),
+            device: self.device.clone(),
+        };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
         let mut schedule = c.schedule.build(c.optimizer.lr(), c.iterations);
         let target = evaluator.target()?;
@@ -89,9 +111,22 @@ impl Experiment {
         let timer = Instant::now();
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
-            let eval = evaluator.evaluate_at(&params).with_context(|| format!("evaluating iteration {t}"))?;
-            let grad_norm = eval.grads.iter().flatten().map(|g| g.widen().powi(2)).sum::<f64>().sqrt();
-            let record = Record { iteration: t, lr: schedule.lr(), loss: eval.loss, grad_norm };
+            let eval = evaluator
+                .evaluate_at(&params)
+                .with_context(|| format!("evaluating iteration {t}"))?;
+            let grad_norm = eval
+                .grads
+                .iter()
+                .flatten()
+                .map(|g| g.widen().powi(2))
+                .sum::<f64>()
+                .sqrt();
+            let record = Record {
+                iteration: t,
+                lr: schedule.lr(),
+                loss: eval.loss,
+                grad_norm,
+            };
             for o in observers.iter_mut() {
                 o.record(&record)?;
             }
@@ -108,7 +143,11 @@ impl Experiment {
                 let checkpoint = Checkpoint {
                     record,
                     difference: evaluator.prediction(&params)?.sub(&target)?,
-                    label: format!("{} - {}", start.prediction_label, self.problem.target_label()),
+                    label: format!(
+                        "{} - {}",
+                        start.prediction_label,
+                        self.problem.target_label()
+                    ),
                 };
                 for o in observers.iter_mut() {
                     o.checkpoint(&checkpoint)?;
@@ -121,7 +160,10 @@ impl Experiment {
             done = t + 1;
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
-        let final_loss = evaluator.evaluate_at(&params).map(|e| e.loss).unwrap_or(f64::NAN);
+        let final_loss = evaluator
+            .evaluate_at(&params)
+            .map(|e| e.loss)
+            .unwrap_or(f64::NAN);
         if stop == StopReason::Iterations && !final_loss.is_finite() {
             stop = StopReason::Diverged;
             message = Some(format!(
@@ -132,7 +174,8 @@ impl Experiment {
             .iter()
             .zip(&params)
             .map(|(spec, p)| {
-                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect()).map(|m| (spec.name.clone(), m))
+                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect())
+                    .map(|m| (spec.name.clone(), m))
             })
             .collect::<Result<_, _>>()?;
         let matrices: Vec<Matrix> = result.iter().map(|(_, m)| m.clone()).collect();
@@ -140,7 +183,13 @@ impl Experiment {
         let summary = Summary {
             name: c.name.clone(),
             problem: self.problem.kind().to_string(),
-            optimizer: c.optimizer.resolved().get("kind").and_then(|k| k.as_str()).unwrap_or("?").to_string(),
+            optimizer: c
+                .optimizer
+                .resolved()
+                .get("kind")
+                .and_then(|k| k.as_str())
+                .unwrap_or("?")
+                .to_string(),
             dtype: c.dtype.name().to_string(),
             seed: c.seed,
             iterations: done,
@@ -150,7 +199,11 @@ impl Experiment {
             max_abs_error: errors.max_abs,
             rel_error: errors.rel_frobenius,
             wall_seconds,
-            iterations_per_second: if wall_seconds > 0.0 { done as f64 / wall_seconds } else { f64::INFINITY },
+            iterations_per_second: if wall_seconds > 0.0 {
+                done as f64 / wall_seconds
+            } else {
+                f64::INFINITY
+            },
             facts: self.problem.facts(),
         };
         for o in observers.iter_mut() {

@@ -19,14 +19,24 @@ pub fn singular_values(a: &Matrix) -> Result<Vec<f64>, TensorError> {
 /// The 2-norm condition number `s_max / s_min` (infinite when `a` is rank-deficient).
 pub fn condition_number(a: &Matrix) -> Result<f64, TensorError> {
     let s = singular_values(a)?;
-    let (largest, smallest) = (s.first().copied().unwrap_or(0.0), s.last().copied().unwrap_or(0.0));
-    Ok(if smallest > 0.0 { largest / smallest } else { f64::INFINITY })
+    let (largest, smallest) = (
+        s.first().copied().unwrap_or(0.0),
+        s.last().copied().unwrap_or(0.0),
+    );
+    Ok(if smallest > 0.0 {
+        largest / smallest
+    } else {
+        f64::INFINITY
+    })
 }
 
 /// Is `a` singular to working precision: `s_min <= n * eps * s_max`?
 fn check_invertible(a: &Matrix) -> Result<(), TensorError> {
     if a.rows() != a.cols() {
-        return Err(TensorError::NotSquare { rows: a.rows(), cols: a.cols() });
+        return Err(TensorError::NotSquare {
+            rows: a.rows(),
+            cols: a.cols(),
+        });
     }
     if a.rows() == 0 {
         return Err(TensorError::Empty);
@@ -34,7 +44,8 @@ fn check_invertible(a: &Matrix) -> Result<(), TensorError> {
     a.check_finite()?;
     let s = singular_values(a)?;
     let (largest, smallest) = (s[0], s[s.len() - 1]);
-    if !(smallest > a.rows() as f64 * f64::EPSILON * largest) {
+    let threshold = a.rows() as f64 * f64::EPSILON * largest;
+    if smallest.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
         return Err(TensorError::Singular { smallest, largest });
     }
     Ok(())
@@ -88,14 +99,23 @@ mod tests {
     #[test]
     fn singular_and_non_square_matrices_have_no_inverse() {
         let singular = Matrix::from_rows(&[vec![1.0, 2.0], vec![2.0, 4.0]]).unwrap();
-        assert!(matches!(inverse(&singular), Err(TensorError::Singular { .. })));
-        assert!(matches!(inverse(&Matrix::zeros(2, 3)), Err(TensorError::NotSquare { rows: 2, cols: 3 })));
+        assert!(matches!(
+            inverse(&singular),
+            Err(TensorError::Singular { .. })
+        ));
+        assert!(matches!(
+            inverse(&Matrix::zeros(2, 3)),
+            Err(TensorError::NotSquare { rows: 2, cols: 3 })
+        ));
     }
 
     #[test]
     fn condition_number_of_a_diagonal_is_the_ratio_of_its_extremes() {
         let c = condition_number(&Matrix::diag(&[1.0, 2.0, 3.0, 4.0])).unwrap();
         assert!((c - 4.0).abs() < 1e-14);
-        assert_eq!(condition_number(&Matrix::diag(&[1.0, 0.0])).unwrap(), f64::INFINITY);
+        assert_eq!(
+            condition_number(&Matrix::diag(&[1.0, 0.0])).unwrap(),
+            f64::INFINITY
+        );
     }
 }

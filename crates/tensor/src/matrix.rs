@@ -29,7 +29,11 @@ impl Matrix {
 
     /// The `rows x cols` zero matrix.
     pub fn zeros(rows: usize, cols: usize) -> Self {
-        Self { rows, cols, data: vec![0.0; rows * cols] }
+        Self {
+            rows,
+            cols,
+            data: vec![0.0; rows * cols],
+        }
     }
 
     /// The `n x n` identity.
@@ -53,11 +57,19 @@ impl Matrix {
         let mut data = Vec::with_capacity(rows.len() * cols);
         for (row, r) in rows.iter().enumerate() {
             if r.len() != cols {
-                return Err(TensorError::Ragged { row, expected: cols, found: r.len() });
+                return Err(TensorError::Ragged {
+                    row,
+                    expected: cols,
+                    found: r.len(),
+                });
             }
             data.extend_from_slice(r);
         }
-        Ok(Self { rows: rows.len(), cols, data })
+        Ok(Self {
+            rows: rows.len(),
+            cols,
+            data,
+        })
     }
 
     /// A matrix with entry `(i, j)` equal to `f(i, j)`.
@@ -93,7 +105,10 @@ impl Matrix {
 
     /// Entry `(i, j)`; panics when out of range, like slice indexing.
     pub fn get(&self, i: usize, j: usize) -> f64 {
-        assert!(i < self.rows && j < self.cols, "index ({i}, {j}) out of range");
+        assert!(
+            i < self.rows && j < self.cols,
+            "index ({i}, {j}) out of range"
+        );
         self.data[i * self.cols + j]
     }
 
@@ -117,8 +132,17 @@ impl Matrix {
     /// The entry-wise difference `self - other`.
     pub fn sub(&self, other: &Self) -> Result<Self, TensorError> {
         self.check_same_shape(other)?;
-        let data = self.data.iter().zip(&other.data).map(|(a, b)| a - b).collect();
-        Ok(Self { rows: self.rows, cols: self.cols, data })
+        let data = self
+            .data
+            .iter()
+            .zip(&other.data)
+            .map(|(a, b)| a - b)
+            .collect();
+        Ok(Self {
+            rows: self.rows,
+            cols: self.cols,
+            data,
+        })
     }
 
     /// The largest absolute entry (0 for an empty matrix).
@@ -142,9 +166,16 @@ impl Matrix {
         let (rows, cols) = match t.dims() {
             [r, c] => (*r, *c),
             [r] => (*r, 1),
-            dims => return Err(TensorError::Shape(format!("expected a matrix, got shape {dims:?}"))),
+            dims => {
+                return Err(TensorError::Shape(format!(
+                    "expected a matrix, got shape {dims:?}"
+                )));
+            }
         };
-        let data = t.to_dtype(candle_core::DType::F64)?.flatten_all()?.to_vec1::<f64>()?;
+        let data = t
+            .to_dtype(candle_core::DType::F64)?
+            .flatten_all()?
+            .to_vec1::<f64>()?;
         Self::new(rows, cols, data)
     }
 
@@ -177,7 +208,14 @@ mod tests {
     #[test]
     fn ragged_rows_are_rejected_with_the_row_named() {
         let err = Matrix::from_rows(&[vec![1.0, 2.0], vec![3.0]]).unwrap_err();
-        assert!(matches!(err, TensorError::Ragged { row: 1, expected: 2, found: 1 }));
+        assert!(matches!(
+            err,
+            TensorError::Ragged {
+                row: 1,
+                expected: 2,
+                found: 1
+            }
+        ));
     }
 
     #[test]
@@ -190,6 +228,9 @@ mod tests {
     #[test]
     fn check_finite_names_the_entry() {
         let m = Matrix::new(2, 2, vec![1.0, 2.0, f64::NAN, 4.0]).unwrap();
-        assert!(matches!(m.check_finite(), Err(TensorError::NotFinite { row: 1, col: 0, .. })));
+        assert!(matches!(
+            m.check_finite(),
+            Err(TensorError::NotFinite { row: 1, col: 0, .. })
+        ));
     }
 }

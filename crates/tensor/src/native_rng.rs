@@ -39,6 +39,9 @@ mod tests {
             assert_eq!(z.to_bits(), b.uniform_f64().to_bits());
             assert!((0.0..1.0).contains(&z));
         }
-        assert_ne!(NativeRng::new(8).uniform_f64(), NativeRng::new(7).uniform_f64());
+        assert_ne!(
+            NativeRng::new(8).uniform_f64(),
+            NativeRng::new(7).uniform_f64()
+        );
     }
 }

@@ -7,7 +7,13 @@
 /// [`Real::host`] applies PyTorch's rule R1: a hyper-parameter is an `f64` host number, rounded once
 /// to the tensor's type at the point of use.
 pub trait Real:
-    candle_core::WithDType + num_traits::Float + std::fmt::Debug + std::fmt::Display + Send + Sync + 'static
+    candle_core::WithDType
+    + num_traits::Float
+    + std::fmt::Debug
+    + std::fmt::Display
+    + Send
+    + Sync
+    + 'static
 {
     /// Round an `f64` host scalar to this type once (round to nearest even).
     fn host(x: f64) -> Self;

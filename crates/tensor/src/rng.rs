@@ -19,7 +19,7 @@ pub enum RngKind {
 #[derive(Debug, Clone)]
 pub enum MatrixRng {
     /// PyTorch's generator.
-    Torch(TorchRng),
+    Torch(Box<TorchRng>),
     /// The native generator.
     Native(NativeRng),
 }
@@ -28,7 +28,7 @@ impl MatrixRng {
     /// A generator of the given kind for `seed`.
     pub fn new(kind: RngKind, seed: u64) -> Self {
         match kind {
-            RngKind::Torch => Self::Torch(TorchRng::new(seed)),
+            RngKind::Torch => Self::Torch(Box::new(TorchRng::new(seed))),
             RngKind::Native => Self::Native(NativeRng::new(seed)),
         }
     }
@@ -37,7 +37,14 @@ impl MatrixRng {
     ///
     /// With the torch generator and `low = 0, high = 1` this is `torch.rand(rows, cols, dtype)` bit
     /// for bit. Other bounds compute `u * (high - low) + low` in the dtype, as `Tensor.uniform_`.
-    pub fn uniform(&mut self, rows: usize, cols: usize, low: f64, high: f64, dtype: Dtype) -> Matrix {
+    pub fn uniform(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        low: f64,
+        high: f64,
+        dtype: Dtype,
+    ) -> Matrix {
         Matrix::from_fn(rows, cols, |_, _| match dtype {
             Dtype::F32 => {
                 let u = match self {
