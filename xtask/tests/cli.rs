@@ -1,0 +1,187 @@
+//! The command line as users run it: exit codes, messages on stderr, no panics, and house rules.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn xtask(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run xtask")
+}
+
+fn temp(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("descent-cli-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn run_prints_the_notebooks_numbers_and_writes_the_files() {
+    let out = temp("diag4");
+    let o = xtask(&[
+        "run",
+        "configs/diag4.toml",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for line in [
+        "[[0.7196, 1.2590, 2.0002, 1.3540],",
+        " [0.3556, 0.7420, 2.0490, 1.2297]]",
+        "loss = 1.66504e+00",
+        "loss = 5.43894e-03",
+        "loss = 5.07155e-04",
+        "loss = 4.73374e-05",
+        "loss = 4.41844e-06",
+        "[[-0.28,  1.26,  2.00,  1.35],",
+        " [ 0.26, -0.00,  0.00,  0.00],",
+        "(stop: iterations)",
+    ] {
+        assert!(stdout.contains(line), "missing `{line}` in\n{stdout}");
+    }
+    for file in ["config.toml", "metrics.csv", "summary.json", "result.npy"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    // The resolved config re-runs the same.
+    let again = temp("diag4-again");
+    let config = out.join("config.toml");
+    let o = xtask(&[
+        "run",
+        config.to_str().expect("utf-8"),
+        "--quiet",
+        "--out",
+        again.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty());
+    let read = |d: &Path| std::fs::read(d.join("metrics.csv")).expect("metrics");
+    assert_eq!(read(&out), read(&again));
+    // A second run into the same directory is refused and the first run's files stay.
+    let before = read(&out);
+    let o = xtask(&[
+        "run",
+        "configs/diag4.toml",
+        "--quiet",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not empty"));
+    assert_eq!(read(&out), before);
+    std::fs::remove_dir_all(out).ok();
+    std::fs::remove_dir_all(again).ok();
+}
+
+#[test]
+fn bad_configs_exit_non_zero_with_one_clear_line_and_no_panic() {
+    let dir = temp("bad");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let bad = dir.join("bad.toml");
+    let text = std::fs::read_to_string(root().join("configs/diag4.toml")).expect("diag4");
+    std::fs::write(&bad, text.replace("kind = \"sgd\"", "kind = \"adamax\"")).expect("write");
+    let o = xtask(&[
+        "run",
+        bad.to_str().expect("utf-8"),
+        "--out",
+        dir.join("run").to_str().expect("utf-8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr.contains("bad.toml:21: `optimizer.kind`: unknown kind `adamax`"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.join("run").exists(),
+        "nothing is written for a bad config"
+    );
+
+    let o = xtask(&["run", "configs/diag4.toml", "--set", "iterations=0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("(--set iterations=0): `iterations`: must be at least 1")
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_diverging_run_exits_with_code_2_and_keeps_its_files() {
+    let out = temp("diverge");
+    let o = xtask(&[
+        "run",
+        "configs/diag4.toml",
+        "--quiet",
+        "--set",
+        "optimizer.lr=1e3",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("diverged"));
+    assert!(out.join("metrics.csv").is_file() && out.join("summary.json").is_file());
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
+fn adam_from_the_command_line_uses_torchs_rule() {
+    let out = temp("adam");
+    let o = xtask(&[
+        "run",
+        "configs/diag4.toml",
+        "--quiet",
+        "--set",
+        "optimizer.kind=\"adam\"",
+        "--set",
+        "optimizer.lr=0.1",
+        "--set",
+        "iterations=300",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let config = std::fs::read_to_string(out.join("config.toml")).expect("config");
+    assert!(
+        config.contains("kind = \"adam\"") && config.contains("betas = [0.9, 0.999]"),
+        "{config}"
+    );
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// House rule: every Rust source file opens with a `//!` line saying what it is for.
+#[test]
+fn every_module_opens_with_a_doc_line() {
+    let mut stack = vec![root().join("crates"), root().join("xtask")];
+    let mut missing = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("read");
+                if !text.starts_with("//!") {
+                    missing.push(path);
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "files without a leading //! line: {missing:?}"
+    );
+}
