@@ -165,7 +165,11 @@ fn adam_from_the_command_line_uses_torchs_rule() {
 /// House rule: every Rust source file opens with a `//!` line saying what it is for.
 #[test]
 fn every_module_opens_with_a_doc_line() {
-    let mut stack = vec![root().join("crates"), root().join("xtask")];
+    let mut stack = vec![
+        root().join("crates"),
+        root().join("xtask"),
+        root().join("benches"),
+    ];
     let mut missing = Vec::new();
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).expect("read dir").flatten() {
