@@ -23,7 +23,7 @@ enum Command {
         /// Override a key: --set optimizer.lr=0.1, --set 'optimizer.kind="adam"' (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
-        /// Run directory (must not exist or be empty); default runs/<name>/NNN.
+        /// Run directory (must not exist or be empty); default `runs/<name>/NNN`.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
         /// Print nothing but errors.
