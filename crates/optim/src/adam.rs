@@ -4,7 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_lr, check_non_negative};
-use crate::optimizer::check_shapes;
+use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, lerp};
 
 /// Config of [`Adam`], with torch.optim.Adam's keys and defaults.
@@ -148,12 +148,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
         let eps = F::host(c.eps);
         for ((p, g_in), s) in params.iter_mut().zip(grads).zip(&mut self.states) {
             let g = &mut self.scratch;
-            g.clear();
-            if c.maximize {
-                g.extend(g_in.iter().map(|&x| -x));
-            } else {
-                g.extend_from_slice(g_in);
-            }
+            load_gradient(g, g_in, c.maximize);
             for i in 0..p.len() {
                 let mut gi = g[i];
                 if c.weight_decay != 0.0 {

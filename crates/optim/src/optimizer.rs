@@ -70,3 +70,13 @@ pub(crate) fn check_shapes<F>(params: &[Vec<F>], grads: &[Vec<F>]) -> Result<(),
     }
     Ok(())
 }
+
+/// Copy a gradient into `scratch`, negated when maximizing (torch's first step: `g <- -g`).
+pub(crate) fn load_gradient<F: Real>(scratch: &mut Vec<F>, grad: &[F], maximize: bool) {
+    scratch.clear();
+    if maximize {
+        scratch.extend(grad.iter().map(|&x| -x));
+    } else {
+        scratch.extend_from_slice(grad);
+    }
+}

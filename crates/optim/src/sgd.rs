@@ -4,7 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_lr, check_non_negative};
-use crate::optimizer::check_shapes;
+use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`Sgd`], with torch.optim.SGD's keys and defaults.
@@ -107,12 +107,7 @@ impl<F: Real> Optimizer<F> for Sgd<F> {
         let one_minus_dampening = F::host(1.0 - c.dampening);
         for ((p, g_in), buffer) in params.iter_mut().zip(grads).zip(&mut self.buffers) {
             let g = &mut self.scratch;
-            g.clear();
-            if c.maximize {
-                g.extend(g_in.iter().map(|&x| -x));
-            } else {
-                g.extend_from_slice(g_in);
-            }
+            load_gradient(g, g_in, c.maximize);
             if c.weight_decay != 0.0 {
                 for (gi, &pi) in g.iter_mut().zip(p.iter()) {
                     *gi = wd.mul_add(pi, *gi);
