@@ -6,6 +6,7 @@
 //! [`exact`] computes reference answers with faer. No I/O happens here.
 #![deny(missing_docs)]
 
+mod cephes;
 mod device;
 mod dtype;
 mod error;

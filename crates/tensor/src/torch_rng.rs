@@ -2,7 +2,11 @@
 //!
 //! The algorithm is written down in `shared/reference/torch-rng.md`: standard MT19937 seeded with
 //! `init_genrand` on the low 32 bits of the seed; a float32 uniform takes the low 24 bits of one
-//! tempered word; a 64-bit draw is two words, the first one high.
+//! tempered word; a 64-bit draw is two words, the first one high. `randn` follows torch's two paths:
+//! double-precision Box–Muller with a cached spare below 16 elements, blocks of 16 transformed with
+//! the float32 Cephes functions ([`crate::cephes`]) from 16 on.
+
+use crate::cephes;
 
 const N: usize = 624;
 const M: usize = 397;
@@ -12,6 +16,8 @@ const M: usize = 397;
 pub struct TorchRng {
     state: [u32; N],
     index: usize,
+    /// The spare normal of path A's Box–Muller (`manual_seed` clears it; path B never touches it).
+    cached_normal: Option<f64>,
 }
 
 impl std::fmt::Debug for TorchRng {
@@ -33,7 +39,11 @@ impl TorchRng {
                 .wrapping_mul(prev ^ (prev >> 30))
                 .wrapping_add(j as u32);
         }
-        Self { state, index: N }
+        Self {
+            state,
+            index: N,
+            cached_normal: None,
+        }
     }
 
     fn twist(&mut self) {
@@ -73,6 +83,84 @@ impl TorchRng {
     /// One float64 uniform in [0, 1), as `torch.rand(..., dtype=float64)`: low 53 bits times 2^-53.
     pub fn uniform_f64(&mut self) -> f64 {
         (self.next_u64() & ((1u64 << 53) - 1)) as f64 * (1.0 / 9_007_199_254_740_992.0)
+    }
+
+    /// One standard normal by torch's serial path (A): the cached spare if there is one, otherwise
+    /// Box–Muller in f64 on two 53-bit uniforms, caching `r sin(theta)` and returning `r cos(theta)`.
+    pub fn normal_f64(&mut self) -> f64 {
+        if let Some(spare) = self.cached_normal.take() {
+            return spare;
+        }
+        let u1 = self.uniform_f64();
+        let u2 = self.uniform_f64();
+        let r = (-2.0 * (-u2).ln_1p()).sqrt();
+        let theta = 2.0 * std::f64::consts::PI * u1;
+        self.cached_normal = Some(r * theta.sin());
+        r * theta.cos()
+    }
+
+    /// `torch.randn(n)` in float32, bit for bit: path A below 16 elements, path B (blocks of 16,
+    /// the AVX2 kernel) from 16 on.
+    pub fn randn_f32(&mut self, n: usize) -> Vec<f32> {
+        if n < 16 {
+            return (0..n).map(|_| self.normal_f64() as f32).collect();
+        }
+        let mut d: Vec<f32> = (0..n).map(|_| self.uniform_f32()).collect();
+        for start in (0..=n - 16).step_by(16) {
+            box_muller_f32(&mut d[start..start + 16]);
+        }
+        if n % 16 != 0 {
+            for v in &mut d[n - 16..] {
+                *v = self.uniform_f32();
+            }
+            box_muller_f32(&mut d[n - 16..]);
+        }
+        d
+    }
+
+    /// `torch.randn(n, dtype=float64)`: path A below 16 elements; from 16 on, torch's scalar
+    /// `normal_fill` (53-bit uniforms, blocks of 16 transformed in f64 with the C library's `log`,
+    /// `cos` and `sin`). Written from PyTorch's source; the reference has no float64 vectors to check.
+    pub fn randn_f64(&mut self, n: usize) -> Vec<f64> {
+        if n < 16 {
+            return (0..n).map(|_| self.normal_f64()).collect();
+        }
+        let mut d: Vec<f64> = (0..n).map(|_| self.uniform_f64()).collect();
+        for start in (0..=n - 16).step_by(16) {
+            box_muller_f64(&mut d[start..start + 16]);
+        }
+        if n % 16 != 0 {
+            for v in &mut d[n - 16..] {
+                *v = self.uniform_f64();
+            }
+            box_muller_f64(&mut d[n - 16..]);
+        }
+        d
+    }
+}
+
+/// Path B's transform of one block of 16 float32 uniforms into 16 normals (the AVX2 kernel).
+fn box_muller_f32(d: &mut [f32]) {
+    for j in 0..8 {
+        let u1 = 1.0 - d[j];
+        let u2 = d[j + 8];
+        let radius = (-2.0 * cephes::log(u1)).sqrt();
+        let theta = 6.283_185_5_f32 * u2;
+        let (sin, cos) = cephes::sincos(theta);
+        d[j] = radius * cos;
+        d[j + 8] = radius * sin;
+    }
+}
+
+/// The float64 transform of one block of 16 uniforms (torch's scalar `normal_fill_16`).
+fn box_muller_f64(d: &mut [f64]) {
+    for j in 0..8 {
+        let u1 = 1.0 - d[j];
+        let u2 = d[j + 8];
+        let radius = (-2.0 * u1.ln()).sqrt();
+        let theta = 2.0 * std::f64::consts::PI * u2;
+        d[j] = radius * theta.cos();
+        d[j + 8] = radius * theta.sin();
     }
 }
 
@@ -195,6 +283,112 @@ mod tests {
                 0.920_747_684_121_960_3,
                 0.645_024_120_122_764_8
             ]
+        );
+    }
+
+    #[test]
+    fn randn_path_a_seed_0_matches_the_reference_bits() {
+        let got: Vec<u32> = TorchRng::new(0)
+            .randn_f32(5)
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                0x3fc5_3f5c,
+                0xbe96_3c50,
+                0xc00b_7149,
+                0x3f11_84b6,
+                0xbf8a_d1a1
+            ]
+        );
+    }
+
+    #[test]
+    fn randn_path_a_spare_survives_a_path_b_call_and_rand_but_not_reseeding() {
+        let mut rng = TorchRng::new(0);
+        let first = rng.randn_f32(1)[0];
+        let _ = rng.randn_f32(16);
+        let _ = rng.uniform_f32();
+        let spare = rng.randn_f32(1)[0];
+        let reference = TorchRng::new(0).randn_f32(2);
+        assert_eq!((first, spare), (reference[0], reference[1]));
+        assert_eq!(TorchRng::new(0).randn_f32(1)[0], first);
+    }
+
+    #[test]
+    fn randn_path_b_seed_314_4x4_matches_the_reference_bits() {
+        let got: Vec<u32> = TorchRng::new(314)
+            .randn_f32(16)
+            .iter()
+            .map(|v| v.to_bits())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                0x3fcb_db46,
+                0xbfaa_6eb4,
+                0x3ef7_94d3,
+                0xbf5c_ccb3,
+                0xbf9a_22e8,
+                0xbf18_b5d8,
+                0xbef6_97ee,
+                0xbec9_f618,
+                0x3da9_a6b5,
+                0x3eec_38af,
+                0xbfb3_5f59,
+                0xbe93_20f2,
+                0x3fc5_38a6,
+                0x3f20_a278,
+                0xbf89_a908,
+                0x3f85_cce9
+            ]
+        );
+    }
+
+    #[test]
+    fn randn_path_b_seed_1_and_the_tail_redraw_of_seed_3_match_the_reference() {
+        // Ten significant digits pin a float32 of this size (its spacing is >= 7e-9).
+        let close = |got: &[f32], want: &[f64]| {
+            for (g, w) in got.iter().zip(want) {
+                assert!((f64::from(*g) - w).abs() < 5e-10, "{g} vs {w}");
+            }
+        };
+        close(
+            &TorchRng::new(1).randn_f32(16),
+            &[
+                -1.525_595_903_4,
+                -0.750_231_802_5,
+                -0.653_980_910_8,
+                -1.609_484_791_8,
+                -0.100_167_177_6,
+            ],
+        );
+        close(
+            &TorchRng::new(3).randn_f32(17),
+            &[
+                -0.076_644_294_0,
+                0.931_124_448_8,
+                -0.514_461_994_2,
+                -1.651_665_449_1,
+                1.046_022_772_8,
+            ],
+        );
+    }
+
+    #[test]
+    fn randn_f64_has_mean_0_and_variance_1_on_both_paths() {
+        let mut rng = TorchRng::new(7);
+        let mut draws = rng.randn_f64(100_000);
+        draws.extend((0..10_000).map(|_| rng.normal_f64()));
+        let n = draws.len() as f64;
+        let mean = draws.iter().sum::<f64>() / n;
+        let var = draws.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+        // Standard errors: 1/sqrt(n) = 0.003 for the mean, sqrt(2/n) = 0.004 for the variance.
+        assert!(
+            mean.abs() < 0.015 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
         );
     }
 
