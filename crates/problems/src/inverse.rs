@@ -4,6 +4,7 @@ use candle_core::{Result, Tensor};
 use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
+use crate::report::{number, scaled_transpose};
 use crate::{BuildContext, Fact, Parameter, Problem, ProblemConfig, ProblemError};
 
 /// Which side X multiplies A from.
@@ -48,6 +49,7 @@ pub struct Inverse {
     side: Side,
     a: Tensor,
     identity: Tensor,
+    matrix: Matrix,
     exact: [Matrix; 1],
     condition: f64,
     parameters: [Parameter; 1],
@@ -77,6 +79,7 @@ impl Inverse {
         Ok(Self {
             side,
             a: a.to_tensor(ctx.dtype(), ctx.device())?,
+            matrix: a.clone(),
             identity: Matrix::identity(n).to_tensor(ctx.dtype(), ctx.device())?,
             exact: [inverse],
             condition,
@@ -124,13 +127,24 @@ impl Problem for Inverse {
         &self.exact
     }
 
-    fn facts(&self) -> Vec<Fact> {
+    fn inputs(&self) -> Vec<(String, Matrix)> {
+        vec![("A".into(), self.matrix.clone())]
+    }
+
+    fn scaled_transpose(&self) -> Option<Vec<Matrix>> {
+        Some(vec![scaled_transpose(&self.matrix)])
+    }
+
+    fn facts(&self, _start: &[Matrix], _result: &[Matrix]) -> Vec<Fact> {
         vec![
             Fact::new(
                 "exact answer",
                 "inv(A) by faer (LU with partial pivoting), f64",
             ),
-            Fact::new("condition number of A", format!("{:.6}", self.condition)),
+            Fact::new(
+                "condition number",
+                format!("{} (of A)", number(self.condition)),
+            ),
         ]
     }
 }

@@ -3,15 +3,24 @@
 //! A [`Problem`] names its parameters, computes a prediction from them as candle tensors (so autodiff
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
-//! supplied by the runner (which does any file reading).
+//! supplied by the runner (which does any file reading). The problems: [`Inverse`],
+//! [`LinearSystem`], [`Indicator`] and [`Svd`].
 #![deny(missing_docs)]
 
 mod error;
 mod errors;
+mod indicator;
 mod inverse;
+mod linear_system;
 mod problem;
+mod report;
+mod svd;
 
 pub use error::ProblemError;
 pub use errors::Errors;
+pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};
 pub use inverse::{Inverse, InverseConfig, Side};
+pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
 pub use problem::{BuildContext, Fact, Parameter, Problem, ProblemConfig};
+pub use report::{number, numbers, scaled_transpose};
+pub use svd::{Svd, SvdConfig};

@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Result, Tensor};
 use descent_losses::Loss;
-use descent_tensor::{Dtype, Matrix, MatrixSource};
+use descent_tensor::{Dtype, Matrix, MatrixSource, RandomStreams};
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{Errors, ProblemError};
@@ -61,8 +61,18 @@ pub trait Problem: Send + Sync {
     }
     /// The exact answer, one matrix per parameter, from faer.
     fn exact(&self) -> &[Matrix];
-    /// Facts for the summary: where the exact answer comes from, the condition number, ...
-    fn facts(&self) -> Vec<Fact>;
+    /// The problem's data worth showing before a run (`A`, `b`, the indicator matrix `B`).
+    fn inputs(&self) -> Vec<(String, Matrix)> {
+        Vec::new()
+    }
+    /// The classical safe start `A^T / (||A||_1 ||A||_inf)` (or this problem's analogue), one matrix
+    /// per parameter; `None` where the problem has none.
+    fn scaled_transpose(&self) -> Option<Vec<Matrix>> {
+        None
+    }
+    /// Facts for the summary, given the start and the final iterate (one matrix per parameter each):
+    /// where the exact answer comes from, the condition number, and the problem's own figures.
+    fn facts(&self, start: &[Matrix], result: &[Matrix]) -> Vec<Fact>;
     /// The error of an iterate (one matrix per parameter) against the exact answer.
     fn errors(
         &self,
@@ -78,13 +88,16 @@ pub trait BuildContext {
     fn dtype(&self) -> Dtype;
     /// The device the run computes on.
     fn device(&self) -> &Device;
-    /// The matrix a source describes, for the key `key` of the problem's table. The runner resolves
+    /// The matrix a source describes, for the key `key` of the problem's table, rounded to the run's
+    /// dtype (so exact answers are those of the matrix the run really uses). The runner resolves
     /// sources that need files or random numbers; errors name the key.
     fn matrix(
         &mut self,
         key: &str,
         source: &MatrixSource,
     ) -> std::result::Result<Matrix, ProblemError>;
+    /// The run's random streams, for problems that draw their own data (seeded with the run's seed).
+    fn random(&mut self) -> &mut RandomStreams;
 }
 
 /// The configuration of a problem: its TOML table (minus `kind`) and how to build it.

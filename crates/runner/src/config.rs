@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use descent_tensor::{DeviceKind, Dtype, RngKind};
+use descent_tensor::{DeviceKind, Dtype, MatrixSource, RngKind};
 use serde::{Deserialize, Serialize};
 use toml::Table;
 
@@ -21,33 +21,66 @@ pub enum InitKind {
     /// Uniform in [low, high), as `torch.rand` for [0, 1).
     #[default]
     Uniform,
+    /// Normal with `mean` and `std`, as `torch.randn * std + mean`.
+    Normal,
     /// All zeros.
     Zeros,
     /// The identity (ones on the diagonal).
     Identity,
+    /// `A^T / (||A||_1 ||A||_inf)`, the classical safe start of inverse iterations.
+    ScaledTranspose,
+    /// A given matrix: `from = <matrix source>`.
+    From,
 }
 
 /// `[init]`: the starting point of every parameter.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct InitConfig {
-    /// `uniform` (default), `zeros` or `identity`.
-    pub kind: InitKind,
+    /// `uniform` (default), `normal`, `zeros`, `identity`, `scaled_transpose` or `from` (implied
+    /// when `from` is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<InitKind>,
     /// Lower bound of `uniform` (default 0).
     pub low: f64,
     /// Upper bound of `uniform` (default 1).
     pub high: f64,
+    /// Mean of `normal` (default 0).
+    pub mean: f64,
+    /// Standard deviation of `normal` (default 1).
+    pub std: f64,
     /// `torch` (default: exactly `torch.manual_seed(seed); torch.rand(shape)`) or `native`.
     pub rng: RngKind,
+    /// Its own seed; by default the start continues the run's stream after the problem's draws.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// The starting matrix of `kind = "from"` (any matrix source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<MatrixSource>,
+}
+
+impl InitConfig {
+    /// The kind: as given, else `from` when a `from` matrix is given, else `uniform`.
+    pub fn kind(&self) -> InitKind {
+        match (self.kind, &self.from) {
+            (Some(k), _) => k,
+            (None, Some(_)) => InitKind::From,
+            (None, None) => InitKind::Uniform,
+        }
+    }
 }
 
 impl Default for InitConfig {
     fn default() -> Self {
         Self {
-            kind: InitKind::Uniform,
+            kind: None,
             low: 0.0,
             high: 1.0,
+            mean: 0.0,
+            std: 1.0,
             rng: RngKind::Torch,
+            seed: None,
+            from: None,
         }
     }
 }
@@ -169,6 +202,9 @@ impl Config {
                 format!("invalid TOML: {}", e.message()),
             )
         })?;
+        if let Some(dir) = file.parent() {
+            relative_to(dir, &mut table);
+        }
         let mut overrides = Vec::new();
         for set in sets {
             let o = Override::parse(set)
@@ -189,7 +225,24 @@ impl Config {
         if let Err(e) = raw.device.candle() {
             return Err(doc.error_at("device", e.to_string()));
         }
-        if raw.init.kind == InitKind::Uniform
+        if raw.init.from.is_some() && raw.init.kind() != InitKind::From {
+            return Err(doc.error_at(
+                "init.from",
+                "a `from` matrix needs kind = \"from\" (or no kind)".into(),
+            ));
+        }
+        if raw.init.kind() == InitKind::Normal
+            && !(raw.init.mean.is_finite() && raw.init.std.is_finite() && raw.init.std >= 0.0)
+        {
+            return Err(doc.error_at(
+                "init.std",
+                format!(
+                    "needs a finite mean and a finite std >= 0, got mean = {}, std = {}",
+                    raw.init.mean, raw.init.std
+                ),
+            ));
+        }
+        if raw.init.kind() == InitKind::Uniform
             && !(raw.init.low.is_finite()
                 && raw.init.high.is_finite()
                 && raw.init.low < raw.init.high)
@@ -227,6 +280,31 @@ impl Config {
             init: raw.init,
             doc,
         })
+    }
+}
+
+/// Make the relative paths of file matrix sources (`npy = ..`, `csv = ..`) in the config relative to
+/// the config's directory `dir`, so that a config names its files as seen from where it lives. (Paths
+/// given with `--set` stay relative to the working directory: they are applied after this.)
+fn relative_to(dir: &Path, table: &mut Table) {
+    for (key, value) in table.iter_mut() {
+        match value {
+            toml::Value::String(s) if key == "npy" || key == "csv" => {
+                let path = Path::new(s.as_str());
+                if path.is_relative() && !dir.as_os_str().is_empty() {
+                    *s = dir.join(path).to_string_lossy().into_owned();
+                }
+            }
+            toml::Value::Table(t) => relative_to(dir, t),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item {
+                        relative_to(dir, t);
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -324,7 +402,9 @@ impl Config {
             toml::Value::try_from(self.device).unwrap_or(toml::Value::String("cpu".into())),
         );
         put("problem", toml::Value::Table(self.problem.resolved()));
-        if let Ok(init) = toml::Value::try_from(&self.init) {
+        let mut init = self.init.clone();
+        init.kind = Some(init.kind());
+        if let Ok(init) = toml::Value::try_from(&init) {
             put("init", init);
         }
         put("loss", toml::Value::Table(self.loss.resolved()));

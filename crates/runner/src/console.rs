@@ -51,6 +51,17 @@ impl Observer for Console {
     fn start(&mut self, start: &Start) -> anyhow::Result<()> {
         if !self.quiet {
             println!("{}", start.headline);
+            for (label, m) in &start.inputs {
+                if m.rows() <= 24 && m.cols() <= 24 {
+                    let integers = m.data().iter().all(|v| v.fract() == 0.0);
+                    println!(
+                        "{label} =\n{}",
+                        format_matrix(m, if integers { 0 } else { 4 })
+                    );
+                } else {
+                    println!("{label}: {}x{} (too large to print)", m.rows(), m.cols());
+                }
+            }
             println!(
                 "{} at the start:\n{}",
                 start.prediction_label,
@@ -78,27 +89,40 @@ impl Observer for Console {
         if self.quiet {
             return Ok(());
         }
+        let width = s
+            .facts
+            .iter()
+            .map(|f| f.label.len())
+            .chain([17])
+            .max()
+            .unwrap_or(17);
+        let line = |label: &str, value: String| println!("  {label:<width$} {value}");
         println!("\nsummary");
-        println!(
-            "  iterations        {} (stop: {})",
-            s.iterations,
-            s.stop_reason.name()
+        line(
+            "iterations",
+            format!("{} (stop: {})", s.iterations, s.stop_reason.name()),
         );
-        println!("  final loss        {}", sci(s.final_loss, 5));
-        println!(
-            "  error vs exact    max abs {}, relative Frobenius {}",
-            sci(s.max_abs_error, 3),
-            sci(s.rel_error, 3)
+        line("final loss", sci(s.final_loss, 5));
+        line(
+            "error vs exact",
+            format!(
+                "max abs {}, relative Frobenius {}",
+                sci(s.max_abs_error, 3),
+                sci(s.rel_error, 3)
+            ),
         );
         for fact in &s.facts {
-            println!("  {:<17} {}", fact.label, fact.value);
+            line(&fact.label, fact.value.clone());
         }
-        println!(
-            "  wall time         {:.4} s ({:.0} iterations/s)",
-            s.wall_seconds, s.iterations_per_second
+        line(
+            "wall time",
+            format!(
+                "{:.4} s ({:.0} iterations/s)",
+                s.wall_seconds, s.iterations_per_second
+            ),
         );
         if let Some(m) = &s.message {
-            println!("  note              {m}");
+            line("note", m.clone());
         }
         Ok(())
     }

@@ -15,6 +15,8 @@ pub struct Start {
     pub prediction_label: String,
     /// The prediction at the starting point.
     pub prediction: Matrix,
+    /// The problem's data worth showing (`A`, `b`, `B`), labelled.
+    pub inputs: Vec<(String, Matrix)>,
 }
 
 /// One iteration: the loss at the iterate before update `iteration`, and the update's lr.

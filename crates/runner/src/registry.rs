@@ -9,7 +9,10 @@ use descent_losses::{Loss, LossConfig, MseConfig};
 use descent_optim::{
     AdamConfig, ConstantConfig, Optimizer, OptimizerConfig, Schedule, ScheduleConfig, SgdConfig,
 };
-use descent_problems::{BuildContext, InverseConfig, Problem, ProblemConfig, ProblemError};
+use descent_problems::{
+    BuildContext, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem, ProblemConfig,
+    ProblemError, SvdConfig,
+};
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
 
@@ -269,7 +272,10 @@ impl Default for Registry {
             .add_optimizer::<AdamConfig>()
             .add_schedule::<ConstantConfig>()
             .add_loss::<MseConfig>()
-            .add_problem::<InverseConfig>();
+            .add_problem::<InverseConfig>()
+            .add_problem::<LinearSystemConfig>()
+            .add_problem::<IndicatorConfig>()
+            .add_problem::<SvdConfig>();
         r
     }
 }

@@ -25,6 +25,8 @@ pub struct Experiment {
     pub problem: Box<dyn Problem>,
     /// The loss.
     pub loss: Box<dyn Loss>,
+    /// The starting point, one matrix per parameter (already rounded to the dtype).
+    pub start: Vec<Matrix>,
     device: Device,
 }
 
@@ -35,7 +37,7 @@ impl Experiment {
             .device
             .candle()
             .map_err(|e| config.doc.error_at("device", e.to_string()))?;
-        let mut ctx = RunContext::new(config.dtype, device.clone());
+        let mut ctx = RunContext::new(config.dtype, device.clone(), config.seed);
         let problem = config.problem.build(&mut ctx).map_err(|e| match e {
             ProblemError::Invalid { key, reason } => {
                 config.doc.error_at(&format!("problem.{key}"), reason)
@@ -43,10 +45,13 @@ impl Experiment {
             other => config.doc.error_at("problem", other.to_string()),
         })?;
         let loss = config.loss.build();
+        let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
+            .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
         Ok(Self {
             config,
             problem,
             loss,
+            start,
             device,
         })
     }
@@ -87,7 +92,8 @@ impl Experiment {
     ) -> anyhow::Result<Summary> {
         let c = &self.config;
         let specs = self.problem.parameters();
-        let mut params: Vec<Vec<F>> = initial_values(&c.init, c.seed, c.dtype, specs)
+        let mut params: Vec<Vec<F>> = self
+            .start
             .iter()
             .map(|m| m.data().iter().map(|&v| F::host(v)).collect())
             .collect();
@@ -104,6 +110,7 @@ impl Experiment {
             headline: self.headline(),
             prediction_label: self.problem.prediction_label(),
             prediction: evaluator.prediction(&params)?,
+            inputs: self.problem.inputs(),
         };
         for o in observers.iter_mut() {
             o.start(&start)?;
@@ -204,7 +211,7 @@ impl Experiment {
             } else {
                 f64::INFINITY
             },
-            facts: self.problem.facts(),
+            facts: self.problem.facts(&self.start, &matrices),
         };
         for o in observers.iter_mut() {
             o.finish(&summary, &result)?;

@@ -34,6 +34,9 @@ pub enum TensorError {
         /// Number of columns.
         cols: usize,
     },
+    /// A value that cannot be used, with the reason.
+    #[error("{0}")]
+    Invalid(String),
     /// Shapes that do not fit together.
     #[error("shape mismatch: {0}")]
     Shape(String),

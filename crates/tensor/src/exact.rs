@@ -1,8 +1,8 @@
-//! Exact reference linear algebra on faer (in `f64`): inverse, solve, singular values, condition number.
+//! Exact reference linear algebra on faer (in `f64`): inverse, solve, least squares, SVD, pseudo-inverse.
 //!
 //! These are the answers descent measures gradient descent against; they never come from candle.
 
-use faer::linalg::solvers::{DenseSolveCore, Solve};
+use faer::linalg::solvers::{DenseSolveCore, Solve, SolveLstsq};
 
 use crate::{Matrix, TensorError};
 
@@ -74,6 +74,93 @@ pub fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
     Ok(Matrix::from_faer(x.as_ref()))
 }
 
+/// The thin singular value decomposition `a = U diag(s) V^T`, singular values largest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Svd {
+    /// Left singular vectors as columns, `m x k` with `k = min(m, n)`.
+    pub u: Matrix,
+    /// Singular values, largest first.
+    pub s: Vec<f64>,
+    /// Right singular vectors as columns, `n x k`.
+    pub v: Matrix,
+}
+
+/// The thin SVD of `a`; each pair of singular vectors is signed so that the entry of largest
+/// magnitude in the column of V is positive (a deterministic choice among the `+-` pairs).
+pub fn svd(a: &Matrix) -> Result<Svd, TensorError> {
+    let f = a
+        .to_faer()
+        .thin_svd()
+        .map_err(|_| TensorError::Decomposition("singular value decomposition"))?;
+    let (u, v, d) = (f.U(), f.V(), f.S().column_vector());
+    let k = d.nrows();
+    let mut order: Vec<usize> = (0..k).collect();
+    order.sort_by(|&x, &y| d[y].total_cmp(&d[x]));
+    let sign: Vec<f64> = order
+        .iter()
+        .map(|&c| {
+            let col = (0..v.nrows()).map(|i| v[(i, c)]);
+            let biggest = col.fold(0.0f64, |b, x| if x.abs() > b.abs() { x } else { b });
+            if biggest < 0.0 { -1.0 } else { 1.0 }
+        })
+        .collect();
+    Ok(Svd {
+        u: Matrix::from_fn(u.nrows(), k, |i, j| sign[j] * u[(i, order[j])]),
+        s: order.iter().map(|&c| d[c]).collect(),
+        v: Matrix::from_fn(v.nrows(), k, |i, j| sign[j] * v[(i, order[j])]),
+    })
+}
+
+/// The singular values above `max(m, n) * eps * s_max` count towards the rank (numpy's rule).
+pub fn rank_tolerance(a: &Matrix, s_max: f64) -> f64 {
+    a.rows().max(a.cols()) as f64 * f64::EPSILON * s_max
+}
+
+/// The numerical rank of `a` (singular values above [`rank_tolerance`]).
+pub fn rank(a: &Matrix) -> Result<usize, TensorError> {
+    let s = singular_values(a)?;
+    let tol = rank_tolerance(a, s.first().copied().unwrap_or(0.0));
+    Ok(s.iter().filter(|&&x| x > tol).count())
+}
+
+/// The Moore–Penrose pseudo-inverse of `a` (`n x m`), from faer's SVD.
+pub fn pinv(a: &Matrix) -> Result<Matrix, TensorError> {
+    a.check_finite()?;
+    let f = a
+        .to_faer()
+        .thin_svd()
+        .map_err(|_| TensorError::Decomposition("singular value decomposition"))?;
+    Ok(Matrix::from_faer(f.pseudoinverse().as_ref()))
+}
+
+/// The least-squares solution of `a x = b` for `a` with at least as many rows as columns and full
+/// column rank, by faer's Householder QR; `b` may hold several right-hand sides as columns.
+pub fn lstsq(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
+    if b.rows() != a.rows() {
+        return Err(TensorError::Shape(format!(
+            "a is {}x{} but b has {} rows",
+            a.rows(),
+            a.cols(),
+            b.rows()
+        )));
+    }
+    if a.rows() < a.cols() {
+        return Err(TensorError::Shape(format!(
+            "a is {}x{}: fewer equations than unknowns",
+            a.rows(),
+            a.cols()
+        )));
+    }
+    a.check_finite()?;
+    let s = singular_values(a)?;
+    let (largest, smallest) = (s[0], s[s.len() - 1]);
+    if smallest <= rank_tolerance(a, largest) {
+        return Err(TensorError::Singular { smallest, largest });
+    }
+    let x = a.to_faer().qr().solve_lstsq(b.to_faer());
+    Ok(Matrix::from_faer(x.as_ref()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +204,48 @@ mod tests {
             condition_number(&Matrix::diag(&[1.0, 0.0])).unwrap(),
             f64::INFINITY
         );
+    }
+
+    #[test]
+    fn svd_reconstructs_and_is_orthonormal() {
+        let a = Matrix::from_rows(&[vec![3.0, 1.0, 0.5], vec![1.0, -2.0, 4.0]]).unwrap();
+        let f = svd(&a).unwrap();
+        assert_eq!((f.u.shape(), f.s.len(), f.v.shape()), ((2, 2), 2, (3, 2)));
+        assert!(f.s[0] >= f.s[1]);
+        let back = Matrix::from_fn(2, 3, |i, j| {
+            (0..2).map(|k| f.u.get(i, k) * f.s[k] * f.v.get(j, k)).sum()
+        });
+        assert!(back.sub(&a).unwrap().max_abs() < 1e-14);
+        for k in 0..2 {
+            let norm: f64 = (0..3).map(|i| f.v.get(i, k).powi(2)).sum();
+            assert!((norm - 1.0).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn pinv_satisfies_the_penrose_conditions_on_a_rank_deficient_matrix() {
+        // Two equal columns: rank 1.
+        let a = Matrix::from_rows(&[vec![1.0, 1.0], vec![2.0, 2.0], vec![0.0, 0.0]]).unwrap();
+        assert_eq!(rank(&a).unwrap(), 1);
+        let p = pinv(&a).unwrap().to_faer();
+        let a = a.to_faer();
+        let apa = &a * &p * &a;
+        let pap = &p * &a * &p;
+        assert!((&apa - &a).norm_max() < 1e-14 && (&pap - &p).norm_max() < 1e-14);
+        let ap = &a * &p;
+        assert!((&ap - ap.transpose()).norm_max() < 1e-14);
+    }
+
+    #[test]
+    fn lstsq_of_an_overdetermined_system_has_a_residual_orthogonal_to_the_columns() {
+        let a = Matrix::from_rows(&[vec![1.0, 0.0], vec![1.0, 1.0], vec![1.0, 2.0]]).unwrap();
+        let b = Matrix::new(3, 1, vec![6.0, 0.0, 0.0]).unwrap();
+        let x = lstsq(&a, &b).unwrap();
+        // The classic line fit: x = [5, -3].
+        assert!((x.get(0, 0) - 5.0).abs() < 1e-13 && (x.get(1, 0) + 3.0).abs() < 1e-13);
+        assert!(matches!(
+            lstsq(&Matrix::zeros(1, 2), &Matrix::zeros(1, 1)),
+            Err(TensorError::Shape(_))
+        ));
     }
 }

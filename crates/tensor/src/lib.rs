@@ -24,8 +24,8 @@ pub use error::TensorError;
 pub use matrix::Matrix;
 pub use native_rng::NativeRng;
 pub use real::Real;
-pub use rng::{MatrixRng, RngKind};
-pub use source::MatrixSource;
+pub use rng::{MatrixRng, RandomStreams, RngKind};
+pub use source::{MatrixSource, Random, check_file_matrix};
 pub use torch_rng::TorchRng;
 
 /// candle, re-exported so that downstream crates and user extensions name one version.

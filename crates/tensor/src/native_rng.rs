@@ -22,6 +22,13 @@ impl NativeRng {
     pub fn uniform_f64(&mut self) -> f64 {
         (self.0.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
+
+    /// A standard normal: Box–Muller on two f64 uniforms, one value per pair (no cached spare).
+    pub fn normal_f64(&mut self) -> f64 {
+        let u1 = self.uniform_f64();
+        let u2 = self.uniform_f64();
+        (-2.0 * (-u2).ln_1p()).sqrt() * (std::f64::consts::TAU * u1).cos()
+    }
 }
 
 #[cfg(test)]
