@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 pub use config::{Config, Document, InitConfig, InitKind};
 pub use console::{Console, format_matrix, sci};
-pub use context::RunContext;
+pub use context::{RunContext, read_csv, read_npy, round_to};
 pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
 pub use files::{RunFiles, create_run_dir, write_atomic};

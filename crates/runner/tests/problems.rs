@@ -1,0 +1,438 @@
+//! The problems against their exact answers: the seed's numbers, proptests against faer, the gradient
+//! check against finite differences, matrix sources and starting points, and every bad matrix source.
+
+use std::path::{Path, PathBuf};
+
+use descent_problems::indicator_limit;
+use descent_runner::{
+    Config, ConfigError, Evaluator, Experiment, Observer, Registry, Summary, round_to,
+};
+use descent_tensor::{Dtype, Matrix, MatrixRng, RngKind, TorchRng, exact};
+use proptest::prelude::*;
+
+fn configs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs")
+}
+
+/// A matrix as a TOML source, every entry written exactly.
+fn rows(m: &Matrix) -> String {
+    let rows: Vec<String> = (0..m.rows())
+        .map(|i| {
+            let r: Vec<String> = (0..m.cols()).map(|j| format!("{:?}", m.get(i, j))).collect();
+            format!("[{}]", r.join(", "))
+        })
+        .collect();
+    format!("{{ rows = [{}] }}", rows.join(", "))
+}
+
+/// Keeps the final iterate.
+#[derive(Default)]
+struct Result {
+    matrices: Vec<Matrix>,
+}
+
+impl Observer for Result {
+    fn finish(&mut self, _s: &Summary, result: &[(String, Matrix)]) -> anyhow::Result<()> {
+        self.matrices = result.iter().map(|(_, m)| m.clone()).collect();
+        Ok(())
+    }
+}
+
+fn experiment(file: &Path, text: &str) -> std::result::Result<Experiment, ConfigError> {
+    Config::from_text(file, text, &[], &Registry::default()).and_then(Experiment::new)
+}
+
+fn run(text: &str) -> (Summary, Vec<Matrix>, Experiment) {
+    let e = experiment(Path::new("test.toml"), text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let mut result = Result::default();
+    let summary = e.run(&mut [&mut result]).expect("run");
+    (summary, result.matrices, e)
+}
+
+fn run_file(name: &str) -> (Summary, Vec<Matrix>, Experiment) {
+    let path = configs().join(name);
+    let text = std::fs::read_to_string(&path).expect("config");
+    let e = experiment(&path, &text).unwrap_or_else(|e| panic!("{e}"));
+    let mut result = Result::default();
+    let summary = e.run(&mut [&mut result]).expect("run");
+    (summary, result.matrices, e)
+}
+
+/// A random m x n matrix with the given singular values: `Q1[:, :k] diag(s) Q2[:, :k]^T`.
+fn with_singular_values(m: usize, n: usize, s: &[f64], seed: u64) -> Matrix {
+    let mut rng = MatrixRng::new(RngKind::Native, seed);
+    let (q1, q2) = (rng.orthogonal(m), rng.orthogonal(n));
+    Matrix::from_fn(m, n, |i, j| {
+        (0..s.len()).map(|k| q1.get(i, k) * s[k] * q2.get(j, k)).sum()
+    })
+}
+
+// ---- the seed's numbers ---------------------------------------------------------------------
+
+#[test]
+fn linear2_reaches_the_seeds_solution() {
+    let (summary, result, _) = run_file("linear2.toml");
+    let x = &result[0];
+    assert_eq!(x.shape(), (2, 1));
+    // f32 run: within a few float32 roundings of x = [2.2, 0.6].
+    assert!((x.get(0, 0) - 2.2).abs() < 1e-6 && (x.get(1, 0) - 0.6).abs() < 1e-6, "{x:?}");
+    assert!(summary.max_abs_error < 1e-6);
+    let residual = summary.facts.iter().find(|f| f.label == "residual").expect("residual fact");
+    assert!(residual.value.starts_with("||A x - b|| = "), "{residual:?}");
+}
+
+#[test]
+fn indicator_toml_draws_the_notebooks_matrix_and_its_pinv_is_the_thirteenths() {
+    let (summary, result, e) = run_file("indicator.toml");
+    let (_, b) = &e.problem.inputs()[0];
+    assert_eq!(b.shape(), (17, 3));
+    let ones: Vec<(usize, usize)> = (0..17)
+        .flat_map(|i| (0..3).map(move |j| (i, j)))
+        .filter(|&(i, j)| b.get(i, j) == 1.0)
+        .collect();
+    assert_eq!(
+        ones,
+        [(1, 1), (2, 0), (2, 1), (2, 2), (4, 0), (4, 1), (5, 1), (9, 2), (12, 0), (12, 2)]
+    );
+    assert!(b.data().iter().all(|&v| v == 0.0 || v == 1.0));
+    let thirteenths: [[f64; 17]; 3] = [
+        [0., -4., 1., 0., 7., -4., 0., 0., 0., -6., 0., 0., 5., 0., 0., 0., 0.],
+        [0., 5., 2., 0., 1., 5., 0., 0., 0., 1., 0., 0., -3., 0., 0., 0., 0.],
+        [0., 1., 3., 0., -5., 1., 0., 0., 0., 8., 0., 0., 2., 0., 0., 0., 0.],
+    ];
+    let pinv = &e.problem.exact()[0];
+    for i in 0..3 {
+        for j in 0..17 {
+            assert!((pinv.get(i, j) - thirteenths[i][j] / 13.0).abs() < 1e-14, "({i}, {j})");
+        }
+    }
+    // From X0 = 0 the run approaches pinv(B) (float32: to a few roundings).
+    assert!(summary.max_abs_error < 1e-5, "{}", summary.max_abs_error);
+    assert!((result[0].get(0, 4) - 7.0 / 13.0).abs() < 1e-5);
+    let fact = |label: &str| {
+        summary.facts.iter().find(|f| f.label == label).unwrap_or_else(|| panic!("{label}")).value.clone()
+    };
+    assert_eq!(fact("rank of B"), "3 of 3 words");
+    assert_eq!(fact("singular values"), "[2.59106, 1.58655, 0.877083]");
+    assert!(fact("approaches").starts_with("pinv(B)"));
+}
+
+#[test]
+fn svd_toml_finds_the_exact_singular_values() {
+    let (summary, result, e) = run_file("svd.toml");
+    let a = &e.problem.inputs()[0].1;
+    let s = exact::singular_values(a).expect("svd");
+    let mut found: Vec<f64> = result[1].data().iter().map(|v| v.abs()).collect();
+    found.sort_by(|x, y| y.total_cmp(x));
+    for (f, s) in found.iter().zip(&s) {
+        assert!((f - s).abs() < 1e-6 * s, "{found:?} vs {s:?}");
+    }
+    assert!(summary.rel_error < 1e-6, "{}", summary.rel_error);
+}
+
+// ---- proptests against faer -------------------------------------------------------------------
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Random A (n x n or tall m x n, n <= m <= 8) with singular values in [1, 3] and random b with
+    /// one or two columns: SGD at the optimal fixed step 2 / (L + mu), f64, 400 iterations, reaches
+    /// faer's solution (LU, or QR least squares) within 1e-10 relative. The contraction per step is
+    /// at most (9 - 1) / (9 + 1) = 0.8, so 400 steps give 0.8^400 = 1e-39.
+    #[test]
+    fn linear_system_reaches_the_faer_solution(
+        n in 1usize..=8,
+        extra in 0usize..=3,
+        r in 1usize..=2,
+        s in proptest::collection::vec(1.0f64..3.0, 8),
+        b in proptest::collection::vec(-2.0f64..2.0, 22),
+        seed in 0u64..10_000,
+    ) {
+        let m = (n + extra).min(8);
+        let a = with_singular_values(m, n, &s[..n], seed);
+        let b = Matrix::from_fn(m, r, |i, j| b[i * r + j]);
+        let sv = exact::singular_values(&a).expect("svd");
+        let scale = 2.0 / (m * r) as f64;
+        let (big, small) = (scale * sv[0].powi(2), scale * sv[n - 1].powi(2));
+        let text = format!(
+            "iterations = 400\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"linear_system\"\na = {}\nb = {}\n[init]\nkind = \"zeros\"\n[optimizer]\nkind = \"sgd\"\nlr = {:?}\n",
+            rows(&a), rows(&b), 2.0 / (big + small)
+        );
+        let (summary, result, _) = run(&text);
+        let want = if m == n { exact::solve(&a, &b) } else { exact::lstsq(&a, &b) }.expect("exact");
+        let err = result[0].sub(&want).expect("shape").frobenius_norm() / want.frobenius_norm().max(1e-300);
+        prop_assert!(err < 1e-10 || want.frobenius_norm() < 1e-12, "relative error {err} ({summary:?})");
+    }
+
+    /// Random 0/1 matrices B (documents x words, words <= documents <= 8, rank-deficient ones
+    /// included) and random starts X0: SGD at the optimal fixed step for B's non-zero singular
+    /// values reaches X0 (I - P) + pinv(B) computed with faer, within 1e-9 (max abs), not pinv(B).
+    #[test]
+    fn indicator_runs_reach_the_limit_x0_i_minus_p_plus_pinv(
+        words in 1usize..=4,
+        extra in 0usize..=4,
+        bits in proptest::collection::vec(any::<bool>(), 32),
+        seed in 0i64..10_000,
+    ) {
+        let documents = words + extra;
+        let b = Matrix::from_fn(documents, words, |i, j| if bits[i * words + j] { 1.0 } else { 0.0 });
+        let s = exact::singular_values(&b).expect("svd");
+        let tol = exact::rank_tolerance(&b, s[0]);
+        let nonzero: Vec<f64> = s.iter().copied().filter(|&v| v > tol).collect();
+        prop_assume!(!nonzero.is_empty());
+        let (hi, lo) = (nonzero[0], nonzero[nonzero.len() - 1]);
+        prop_assume!(hi / lo < 6.0);
+        let scale = 2.0 / (words * words) as f64;
+        let (big, small) = (scale * hi * hi, scale * lo * lo);
+        // Contraction (k^2 - 1) / (k^2 + 1) <= 35 / 37 per step: 1000 steps give 4e-25.
+        let text = format!(
+            "seed = {seed}\niterations = 1000\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"indicator\"\nmatrix = {}\n[optimizer]\nkind = \"sgd\"\nlr = {:?}\n",
+            rows(&b), 2.0 / (big + small)
+        );
+        let (_, result, e) = run(&text);
+        let pinv = exact::pinv(&b).expect("pinv");
+        let limit = indicator_limit(&b, &pinv, &e.start[0]);
+        let to_limit = result[0].sub(&limit).expect("shape").max_abs();
+        prop_assert!(to_limit < 1e-9, "distance to the limit {to_limit}");
+        // The formula is not pinv(B) itself unless the start has no part outside B's column space.
+        let gap = limit.sub(&pinv).expect("shape").max_abs();
+        if words < documents {
+            prop_assert!(gap > 1e-6, "the limit equals pinv(B) ({gap}) for a random start");
+        }
+    }
+
+    /// Random A (m, n <= 5) with well-separated singular values: Adam (lr 0.02, f64, 3000 steps)
+    /// on the SVD objective finds faer's singular triplets (sorted, signs matched) within 1e-5
+    /// relative (Frobenius over U, s, V).
+    #[test]
+    fn svd_reaches_the_faer_decomposition(
+        m in 1usize..=5,
+        n in 1usize..=5,
+        jitter in proptest::collection::vec(0.0f64..0.5, 5),
+        seed in 0u64..10_000,
+    ) {
+        let k = m.min(n);
+        // Singular values k, k - 1, ..., 1, each moved up by less than 0.5: gaps above 0.5.
+        let s: Vec<f64> = (0..k).map(|i| (k - i) as f64 + jitter[i]).collect();
+        let a = with_singular_values(m, n, &s, seed);
+        let text = format!(
+            "seed = {seed}\niterations = 3000\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"svd\"\nmatrix = {}\n[init]\nkind = \"normal\"\nstd = 0.5\n[optimizer]\nkind = \"adam\"\nlr = 0.02\n",
+            rows(&a)
+        );
+        let (summary, _, _) = run(&text);
+        prop_assert!(summary.rel_error < 1e-5, "relative error {} for s = {s:?} ({m}x{n})", summary.rel_error);
+    }
+}
+
+#[test]
+fn rank_deficient_indicators_say_so_and_still_reach_the_least_squares_limit() {
+    for (b, reason) in [
+        // Word 2 is in no document.
+        ("[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 0.0], [0.0, 1.0, 0.0]]", "word 2 is in no document"),
+        // Words 0 and 2 occur in the same documents.
+        ("[[1.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [0.0, 1.0, 0.0]]", "words 0 and 2 occur in the same documents"),
+    ] {
+        let text = format!(
+            "seed = 3\niterations = 2000\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"indicator\"\nmatrix = {{ rows = {b} }}\n[optimizer]\nkind = \"sgd\"\nlr = 1.0\n"
+        );
+        let (summary, result, e) = run(&text);
+        let fact = |label: &str| summary.facts.iter().find(|f| f.label == label).map(|f| f.value.clone());
+        let left = fact("left inverse").expect("a left-inverse fact");
+        assert!(left.starts_with("none: B has rank 2 < 3 words") && left.contains(reason), "{left}");
+        assert_eq!(fact("condition number").as_deref(), Some("infinite (B is rank-deficient)"));
+        let bm = &e.problem.inputs()[0].1;
+        let limit = indicator_limit(bm, &exact::pinv(bm).expect("pinv"), &e.start[0]);
+        assert!(result[0].sub(&limit).expect("shape").max_abs() < 1e-9);
+        assert!(fact("approaches").expect("approaches").starts_with("the limit"));
+    }
+}
+
+// ---- the gradient check ---------------------------------------------------------------------
+
+/// A small instance of every registered problem.
+fn sample(kind: &str) -> &'static str {
+    match kind {
+        "inverse" => "kind = \"inverse\"\nside = \"right\"\nmatrix = { rows = [[2.0, 1.0, 0.5], [0.0, 3.0, 1.0], [1.0, -1.0, 4.0]] }",
+        "linear_system" => "kind = \"linear_system\"\na = { rows = [[2.0, 1.0], [1.0, 3.0], [0.5, -1.0]] }\nb = { rows = [[5.0, 1.0], [4.0, 0.0], [1.0, 2.0]] }",
+        "indicator" => "kind = \"indicator\"\ndocuments = 7\nwords = 3\np = 0.4",
+        "svd" => "kind = \"svd\"\nmatrix = { rows = [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0]] }\northogonality = 0.5",
+        other => panic!("add a sample of the `{other}` problem to the gradient check"),
+    }
+}
+
+/// For every problem with every loss (f64), the autodiff gradient at a random point equals a central
+/// finite difference `(f(x + h) - f(x - h)) / 2h`, h = 1e-6, within 1e-6 relative (2-norm over all
+/// parameters). The difference's own error is about h^2 |f'''| + eps |f| / h, below 1e-9 here.
+#[test]
+fn autodiff_gradients_equal_central_finite_differences() {
+    let registry = Registry::default();
+    for problem in registry.problems.keys() {
+        for loss in registry.losses.keys() {
+            let text = format!(
+                "seed = 5\niterations = 1\ndtype = \"f64\"\n[problem]\n{}\n[init]\nkind = \"uniform\"\nlow = -1.0\nhigh = 1.0\n[loss]\nkind = \"{loss}\"\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n",
+                sample(problem)
+            );
+            let e = experiment(Path::new("grad.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+            let evaluator = Evaluator {
+                problem: e.problem.as_ref(),
+                loss: e.loss.as_ref(),
+                device: descent_tensor::candle::Device::Cpu,
+            };
+            let x: Vec<Vec<f64>> = e.start.iter().map(|m| m.data().to_vec()).collect();
+            let auto = evaluator.evaluate_at(&x).expect("gradient").grads;
+            let h = 1e-6;
+            let (mut diff, mut norm) = (0.0f64, 0.0f64);
+            for p in 0..x.len() {
+                for i in 0..x[p].len() {
+                    let at = |delta: f64| {
+                        let mut y = x.clone();
+                        y[p][i] += delta;
+                        evaluator.evaluate_at(&y).expect("loss").loss
+                    };
+                    let fd = (at(h) - at(-h)) / (2.0 * h);
+                    diff += (auto[p][i] - fd).powi(2);
+                    norm += fd * fd;
+                }
+            }
+            let rel = diff.sqrt() / norm.sqrt();
+            assert!(rel < 1e-6, "{problem} with {loss}: relative difference {rel}");
+            assert!(norm > 0.0, "{problem} with {loss}: zero gradient tells nothing");
+        }
+    }
+}
+
+// ---- matrix sources and starting points --------------------------------------------------------
+
+const INVERSE: &str = "seed = 314\niterations = 1\nlog_every = 0\n[problem]\nkind = \"inverse\"\n";
+
+#[test]
+fn random_matrix_sources_continue_the_runs_torch_stream_before_the_start() {
+    // The problem's matrix is drawn first, then the start: one torch.manual_seed(314) stream.
+    let text = format!("{INVERSE}matrix = {{ normal = [4, 4], mean = 2.0, std = 0.5 }}\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n");
+    let e = experiment(Path::new("t.toml"), &text).expect("config");
+    let (_, a) = &e.problem.inputs()[0];
+    let mut torch = TorchRng::new(314);
+    let z = torch.randn_f32(16);
+    for (got, z) in a.data().iter().zip(&z) {
+        assert_eq!(*got, f64::from(z * 0.5 + 2.0));
+    }
+    let start: Vec<f64> = (0..16).map(|_| f64::from(torch.uniform_f32())).collect();
+    assert_eq!(e.start[0].data(), &start[..]);
+}
+
+#[test]
+fn init_kinds_normal_scaled_transpose_and_from() {
+    let diag = "matrix = { diag = [1.0, 2.0, 3.0, 4.0] }\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n";
+    let e = experiment(Path::new("t.toml"), &format!("{INVERSE}{diag}[init]\nkind = \"normal\"\n")).expect("normal");
+    let z = TorchRng::new(314).randn_f32(16);
+    assert_eq!(e.start[0].data(), &z.iter().map(|&v| f64::from(v)).collect::<Vec<_>>()[..]);
+
+    let e = experiment(Path::new("t.toml"), &format!("{INVERSE}{diag}[init]\nkind = \"scaled_transpose\"\n")).expect("st");
+    // ||A||_1 = ||A||_inf = 4: X0 = A^T / 16.
+    assert_eq!(e.start[0], Matrix::diag(&[1.0 / 16.0, 2.0 / 16.0, 3.0 / 16.0, 4.0 / 16.0]));
+
+    let e = experiment(Path::new("t.toml"), &format!("{INVERSE}{diag}[init]\nfrom = {{ identity = 4 }}\n")).expect("from");
+    assert_eq!(e.start[0], Matrix::identity(4));
+
+    // A float32 run starts from values rounded to float32.
+    let e = experiment(Path::new("t.toml"), &format!("{INVERSE}{diag}[init]\nfrom = {{ diag = [0.1, 0.2, 0.3, 0.4] }}\n")).expect("from");
+    assert_eq!(e.start[0].get(0, 0), f64::from(0.1f32));
+}
+
+#[test]
+fn spd_and_rotated_diag_sources_give_the_promised_spectra_to_the_problem() {
+    let text = "seed = 314\niterations = 1\ndtype = \"f64\"\n[problem]\nkind = \"inverse\"\nmatrix = { spd = 6, cond = 1000.0 }\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n";
+    let e = experiment(Path::new("t.toml"), text).expect("spd");
+    let a = &e.problem.inputs()[0].1;
+    let cond = exact::condition_number(a).expect("cond");
+    assert!((cond / 1000.0 - 1.0).abs() < 1e-9, "{cond}");
+    let text = text.replace("{ spd = 6, cond = 1000.0 }", "{ rotated_diag = [1.0, 2.0, 3.0, 4.0] }");
+    let e = experiment(Path::new("t.toml"), &text).expect("rotated_diag");
+    let a = &e.problem.inputs()[0].1;
+    let s = exact::singular_values(a).expect("svd");
+    assert!(s.iter().zip([4.0, 3.0, 2.0, 1.0]).all(|(g, w)| (g - w).abs() < 1e-13), "{s:?}");
+    assert!(a.get(0, 1).abs() > 1e-6, "not diagonal");
+}
+
+#[test]
+fn npy_and_csv_sources_are_read_relative_to_the_config() {
+    let dir = std::env::temp_dir().join(format!("descent-sources-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data")).expect("dir");
+    std::fs::write(dir.join("data/a.csv"), "2, 1\n1, 3\n").expect("csv");
+    let t = descent_tensor::candle::Tensor::new(&[[2.0f64, 1.0], [1.0, 3.0]], &descent_tensor::candle::Device::Cpu).expect("t");
+    t.write_npy(dir.join("data/a.npy")).expect("npy");
+    for source in ["{ csv = \"data/a.csv\" }", "{ npy = \"data/a.npy\" }"] {
+        let text = format!("iterations = 1\n[problem]\nkind = \"linear_system\"\na = {source}\nb = [5.0, 4.0]\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n");
+        let e = experiment(&dir.join("c.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+        let x = &e.problem.exact()[0];
+        assert!((x.get(0, 0) - 2.2).abs() < 1e-15 && (x.get(1, 0) - 0.6).abs() < 1e-15, "{source}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn round_to_f32_rounds_each_entry_once() {
+    let m = Matrix::new(1, 2, vec![0.1, 1.0 / 3.0]).expect("m");
+    let r = round_to(&m, Dtype::F32);
+    assert_eq!(r.data(), &[f64::from(0.1f32), f64::from(1.0f32 / 3.0)]);
+    assert_eq!(round_to(&m, Dtype::F64), m);
+}
+
+// ---- bad matrix sources ---------------------------------------------------------------------
+
+#[test]
+fn every_bad_matrix_source_is_a_config_error_naming_the_key_and_the_file() {
+    let dir = std::env::temp_dir().join(format!("descent-bad-sources-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("words.csv"), "1, 2\n3, x\n").expect("csv");
+    std::fs::write(dir.join("ragged.csv"), "1, 2\n3\n").expect("csv");
+    std::fs::write(dir.join("empty.csv"), "").expect("csv");
+    std::fs::write(dir.join("nan.csv"), "1, nan\n3, 4\n").expect("csv");
+    std::fs::write(dir.join("garbage.npy"), "not an npy file").expect("npy");
+    let cube = descent_tensor::candle::Tensor::zeros((2, 2, 2), descent_tensor::candle::DType::F32, &descent_tensor::candle::Device::Cpu).expect("t");
+    cube.write_npy(dir.join("cube.npy")).expect("npy");
+    let good = "[optimizer]\nkind = \"sgd\"\nlr = 0.1\n";
+    let cases: &[(&str, &str, &str)] = &[
+        ("[problem]\nkind = \"inverse\"\nmatrix = { csv = \"missing.csv\" }\n", "problem.matrix", "missing.csv"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { csv = \"words.csv\" }\n", "problem.matrix", "line 2, column 2: `x` is not a number"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { csv = \"ragged.csv\" }\n", "problem.matrix", "line 2 has 1 values, but the first row has 2"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { csv = \"empty.csv\" }\n", "problem.matrix", "empty"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { csv = \"nan.csv\" }\n", "problem.matrix", "entry (0, 1) is NaN"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { npy = \"missing.npy\" }\n", "problem.matrix", "missing.npy`: no such file"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { npy = \"garbage.npy\" }\n", "problem.matrix", "garbage.npy` as .npy"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { npy = \"cube.npy\" }\n", "problem.matrix", "shape [2, 2, 2]"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { uniform = [2, 3] }\n", "problem.matrix", "square"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { rows = [[1.0, inf], [0.0, 1.0]] }\n", "problem.matrix", "not a finite number"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { uniform = [2, 2], cond = 3.0 }\n", "problem.matrix", "`cond` does not apply"),
+        ("[problem]\nkind = \"linear_system\"\na = { identity = 2 }\nb = [1.0, 2.0, 3.0]\n", "problem.b", "has 3 rows but A has 2"),
+        ("[problem]\nkind = \"linear_system\"\na = { uniform = [2, 3] }\nb = [1.0, 2.0]\n", "problem.a", "fewer equations than unknowns"),
+        ("[problem]\nkind = \"linear_system\"\na = { rows = [[1.0, 2.0], [2.0, 4.0]] }\nb = [1.0, 2.0]\n", "problem.a", "rank-deficient"),
+        ("[problem]\nkind = \"linear_system\"\na = { identity = 2 }\nb = \"x\"\n", "problem.b", "a vector of numbers or a matrix"),
+        ("[problem]\nkind = \"svd\"\nmatrix = { identity = 2 }\nrank = 3\n", "problem.rank", "between 1 and min(m, n) = 2"),
+        ("[problem]\nkind = \"indicator\"\np = 1.5\n", "problem.p", "in [0, 1]"),
+        ("[problem]\nkind = \"svd\"\nmatrix = { identity = 2 }\n[init]\nkind = \"scaled_transpose\"\n", "init.kind", "not defined for the `svd` problem"),
+        ("[problem]\nkind = \"svd\"\nmatrix = { identity = 2 }\n[init]\nfrom = { identity = 2 }\n", "init.from", "3 parameters (U, s, V)"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { identity = 2 }\n[init]\nfrom = { identity = 3 }\n", "init.from", "is 3x3, but the parameter X is 2x2"),
+        ("[problem]\nkind = \"inverse\"\nmatrix = { identity = 2 }\n[init]\nkind = \"normal\"\nstd = -1.0\n", "init.std", "std >= 0"),
+    ];
+    for (part, key, reason) in cases {
+        let text = format!("iterations = 1\n{part}{good}");
+        let e = match experiment(&dir.join("bad.toml"), &text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e,
+        };
+        assert_eq!(e.key, *key, "{e}");
+        assert!(e.to_string().contains(reason), "`{e}` lacks `{reason}`");
+        assert!(e.to_string().starts_with(&format!("{}", dir.join("bad.toml").display())), "{e}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn indicator_limit_is_pinv_from_a_zero_start() {
+    let b = Matrix::from_rows(&[vec![1.0, 0.0], vec![1.0, 1.0], vec![0.0, 1.0]]).expect("b");
+    let pinv = exact::pinv(&b).expect("pinv");
+    assert_eq!(indicator_limit(&b, &pinv, &Matrix::zeros(2, 3)), pinv);
+}
