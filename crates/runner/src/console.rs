@@ -45,6 +45,8 @@ pub fn format_matrix(m: &Matrix, decimals: usize) -> String {
 pub struct Console {
     /// Print nothing.
     pub quiet: bool,
+    /// The run directory, printed last in the summary.
+    pub files: Option<std::path::PathBuf>,
 }
 
 impl Observer for Console {
@@ -123,6 +125,9 @@ impl Observer for Console {
         );
         if let Some(m) = &s.message {
             line("note", m.clone());
+        }
+        if let Some(dir) = &self.files {
+            line("files", dir.display().to_string());
         }
         Ok(())
     }

@@ -86,13 +86,8 @@ pub fn run_file(
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
     let mut console = Console {
         quiet: options.quiet,
+        files: Some(dir.clone()),
     };
     let summary = experiment.run(&mut [&mut console, &mut files])?;
-    if !options.quiet {
-        #[allow(clippy::print_stdout)]
-        {
-            println!("  files             {}", dir.display());
-        }
-    }
     Ok(RunOutcome { summary, dir })
 }

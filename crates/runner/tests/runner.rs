@@ -321,7 +321,12 @@ fn unknown_kinds_list_the_known_ones() {
         &GOOD.replace("kind = \"inverse\"", "kind = \"invert\""),
         &[],
     );
-    assert_error(&e, 6, "problem.kind", "known kinds: `indicator`, `inverse`, `linear_system`, `svd`");
+    assert_error(
+        &e,
+        6,
+        "problem.kind",
+        "known kinds: `indicator`, `inverse`, `linear_system`, `svd`",
+    );
 }
 
 #[test]

@@ -3,6 +3,8 @@
 //! PyTorch's `randn` (path B, 16 or more elements) transforms uniforms with these polynomials on x86
 //! CPUs with AVX2. Every step rounds to f32 once and `f32::mul_add` stands exactly where the compiled
 //! kernel fuses, so the results are PyTorch's bit for bit (see `shared/reference/torch-rng.md`).
+// The constants are written as avx_mathfun writes them; the compiler rounds each to the f32 it uses.
+#![allow(clippy::excessive_precision)]
 
 /// `log(x)` for `x > 0`, as avx_mathfun's `log256_ps` compiled with FMA.
 pub fn log(x: f32) -> f32 {

@@ -109,7 +109,7 @@ impl TorchRng {
         for start in (0..=n - 16).step_by(16) {
             box_muller_f32(&mut d[start..start + 16]);
         }
-        if n % 16 != 0 {
+        if !n.is_multiple_of(16) {
             for v in &mut d[n - 16..] {
                 *v = self.uniform_f32();
             }
@@ -129,7 +129,7 @@ impl TorchRng {
         for start in (0..=n - 16).step_by(16) {
             box_muller_f64(&mut d[start..start + 16]);
         }
-        if n % 16 != 0 {
+        if !n.is_multiple_of(16) {
             for v in &mut d[n - 16..] {
                 *v = self.uniform_f64();
             }
