@@ -83,6 +83,63 @@ fn run_prints_the_notebooks_numbers_and_writes_the_files() {
 }
 
 #[test]
+fn the_seed_problems_print_their_exact_answer_comparisons() {
+    for (config, lines) in [
+        (
+            "configs/linear2.toml",
+            &[
+                "linear2: linear_system (2x1)",
+                "exact answer        x = A \\ b by faer (LU with partial pivoting), f64",
+                "exact x             [2.20000, 0.600000]",
+                "found x             [2.20000, 0.600000]",
+                "residual            ||A x - b|| = ",
+            ][..],
+        ),
+        (
+            "configs/indicator.toml",
+            &[
+                "B (documents x words) =\n[[0, 0, 0],\n [0, 1, 0],\n [1, 1, 1],\n [0, 0, 0],\n [1, 1, 0],",
+                "rank of B           3 of 3 words",
+                "singular values     [2.59106, 1.58655, 0.877083]",
+                "distance to pinv(B) max abs ",
+                "approaches          pinv(B), which is also the limit here",
+            ][..],
+        ),
+        (
+            "configs/svd.toml",
+            &[
+                "exact s             [3.97951, 2.17028, 1.56632]",
+                "found s             [3.97951, 2.17028, 1.56632]",
+                "reconstruction      ||U diag(s) V^T - A|| / ||A|| = ",
+                "orthogonality       max(||U^T U - I||, ||V^T V - I||) = ",
+            ][..],
+        ),
+    ] {
+        let out = temp(
+            config
+                .trim_start_matches("configs/")
+                .trim_end_matches(".toml"),
+        );
+        let o = xtask(&["run", config, "--out", out.to_str().expect("utf-8")]);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{config}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // Compare with runs of whitespace squashed: the summary's label column fits its longest label.
+        let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for line in lines {
+            assert!(
+                squash(&stdout).contains(&squash(line)),
+                "{config}: missing `{line}` in\n{stdout}"
+            );
+        }
+        std::fs::remove_dir_all(out).ok();
+    }
+}
+
+#[test]
 fn bad_configs_exit_non_zero_with_one_clear_line_and_no_panic() {
     let dir = temp("bad");
     std::fs::create_dir_all(&dir).expect("dir");
