@@ -283,16 +283,20 @@ impl Config {
     }
 }
 
-/// Make the relative paths of file matrix sources (`npy = ..`, `csv = ..`) in the config relative to
-/// the config's directory `dir`, so that a config names its files as seen from where it lives. (Paths
-/// given with `--set` stay relative to the working directory: they are applied after this.)
+/// Resolve the relative paths of file matrix sources (`npy = ..`, `csv = ..`) against the config's
+/// directory `dir` and make them absolute, so that a config names its files as seen from where it
+/// lives and its resolved copy in a run directory still finds them. (Paths given with `--set` stay
+/// relative to the working directory: they are applied after this.)
 fn relative_to(dir: &Path, table: &mut Table) {
     for (key, value) in table.iter_mut() {
         match value {
             toml::Value::String(s) if key == "npy" || key == "csv" => {
                 let path = Path::new(s.as_str());
-                if path.is_relative() && !dir.as_os_str().is_empty() {
-                    *s = dir.join(path).to_string_lossy().into_owned();
+                if path.is_relative() {
+                    let joined = dir.join(path);
+                    // Absolute, so that the resolved config in a run directory still finds it.
+                    let resolved = std::path::absolute(&joined).unwrap_or(joined);
+                    *s = resolved.to_string_lossy().into_owned();
                 }
             }
             toml::Value::Table(t) => relative_to(dir, t),

@@ -480,6 +480,19 @@ fn npy_and_csv_sources_are_read_relative_to_the_config() {
             "iterations = 1\n[problem]\nkind = \"linear_system\"\na = {source}\nb = [5.0, 4.0]\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n"
         );
         let e = experiment(&dir.join("c.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
+        // The resolved config names the file absolutely, so it re-runs from a run directory.
+        let file = dir.join(if source.contains("csv") {
+            "data/a.csv"
+        } else {
+            "data/a.npy"
+        });
+        assert!(
+            e.config
+                .resolved_toml()
+                .contains(&file.display().to_string()),
+            "{}",
+            e.config.resolved_toml()
+        );
         let x = &e.problem.exact()[0];
         assert!(
             (x.get(0, 0) - 2.2).abs() < 1e-15 && (x.get(1, 0) - 0.6).abs() < 1e-15,
