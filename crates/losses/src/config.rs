@@ -10,6 +10,10 @@ pub trait LossConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     /// One line for listings: the formula.
     const SUMMARY: &'static str;
+    /// Check the parameters; the error names the key.
+    fn validate(&self) -> Result<(), crate::Invalid> {
+        Ok(())
+    }
     /// The loss.
     fn build(&self) -> Box<dyn Loss>;
 }

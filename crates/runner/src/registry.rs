@@ -5,7 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use descent_losses::{Loss, LossConfig, MseConfig};
+use descent_losses::{
+    HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
+};
 use descent_optim::{
     AdamConfig, ConstantConfig, Optimizer, OptimizerConfig, Schedule, ScheduleConfig, SgdConfig,
 };
@@ -181,7 +183,9 @@ fn parse_schedule<C: ScheduleConfig>(t: Table) -> Result<Box<dyn ScheduleFactory
 }
 
 fn parse_loss<C: LossConfig>(t: Table) -> Result<Box<dyn LossFactory>, PartError> {
-    Ok(Box::new(parse_table::<C>(t)?))
+    let c: C = parse_table(t)?;
+    c.validate().map_err(|e| PartError::at(e.key, e.reason))?;
+    Ok(Box::new(c))
 }
 
 fn parse_problem<C: ProblemConfig>(t: Table) -> Result<Box<dyn ProblemFactory>, PartError> {
@@ -272,6 +276,10 @@ impl Default for Registry {
             .add_optimizer::<AdamConfig>()
             .add_schedule::<ConstantConfig>()
             .add_loss::<MseConfig>()
+            .add_loss::<SseConfig>()
+            .add_loss::<MaeConfig>()
+            .add_loss::<HuberConfig>()
+            .add_loss::<LogCoshConfig>()
             .add_problem::<InverseConfig>()
             .add_problem::<LinearSystemConfig>()
             .add_problem::<IndicatorConfig>()

@@ -636,6 +636,11 @@ fn every_bad_matrix_source_is_a_config_error_naming_the_key_and_the_file() {
             "init.std",
             "std >= 0",
         ),
+        (
+            "[problem]\nkind = \"inverse\"\nmatrix = { identity = 2 }\n[loss]\nkind = \"huber\"\ndelta = 0.0\n",
+            "loss.delta",
+            "must be finite and > 0",
+        ),
     ];
     for (part, key, reason) in cases {
         let text = format!("iterations = 1\n{part}{good}");
