@@ -1,4 +1,4 @@
-//! `cargo xtask`: the command line of descent (`run` an experiment from a TOML config).
+//! `cargo xtask`: the command line of descent (`run` an experiment from a TOML config, `list` what configs can name).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,12 +30,46 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// List every optimizer, schedule, loss and problem a config can name, with keys and defaults.
+    List,
+}
+
+/// The `list` text: a section per part, a line per kind, its defaults beneath.
+fn listing(registry: &Registry) -> String {
+    let mut out = String::new();
+    let mut section = "";
+    for l in registry.listing() {
+        if l.section != section {
+            section = l.section;
+            out.push_str(&format!(
+                "{}[{section}]\n",
+                if out.is_empty() { "" } else { "\n" }
+            ));
+        }
+        out.push_str(&format!("  {:<14} {}\n", l.kind, l.summary));
+        match l.defaults {
+            Some(t) if !t.is_empty() => {
+                let keys: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                out.push_str(&format!("  {:<14} defaults: {}\n", "", keys.join(", ")));
+            }
+            Some(_) => {}
+            None => out.push_str(&format!("  {:<14} (has required keys)\n", "")),
+        }
+    }
+    out
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let registry = Registry::default();
     match cli.command {
+        Command::List => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", listing(&registry));
+            }
+            ExitCode::SUCCESS
+        }
         Command::Run {
             config,
             sets,

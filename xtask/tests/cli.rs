@@ -246,3 +246,40 @@ fn every_module_opens_with_a_doc_line() {
         "files without a leading //! line: {missing:?}"
     );
 }
+
+#[test]
+fn list_shows_every_registered_kind_with_its_defaults() {
+    let o = xtask(&["list"]);
+    assert!(o.status.success());
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for section in ["[optimizer]", "[schedule]", "[loss]", "[problem]"] {
+        assert!(stdout.contains(section), "{section} in\n{stdout}");
+    }
+    for kind in [
+        "adam",
+        "sgd",
+        "constant",
+        "mse",
+        "sse",
+        "mae",
+        "huber",
+        "log_cosh",
+        "inverse",
+        "linear_system",
+        "indicator",
+        "svd",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{kind} "))),
+            "{kind} in\n{stdout}"
+        );
+    }
+    // torch.optim's defaults, as the configs resolve them.
+    assert!(
+        stdout.contains("defaults: lr = 0.001, betas = [0.9, 0.999]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("defaults: delta = 1.0"), "{stdout}");
+}

@@ -31,8 +31,8 @@ pub use init::initial_values;
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use registry::{
-    Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory,
-    parse_table,
+    Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
+    ScheduleFactory, parse_table,
 };
 pub use train::Experiment;
 

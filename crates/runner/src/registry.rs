@@ -214,6 +214,51 @@ impl Registry {
             problems: BTreeMap::new(),
         }
     }
+}
+
+/// One line of `cargo xtask list`: a registered kind, its summary and its defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing {
+    /// The config section (`optimizer`, `schedule`, `loss`, `problem`).
+    pub section: &'static str,
+    /// The kind.
+    pub kind: &'static str,
+    /// One line: what it is and its keys.
+    pub summary: &'static str,
+    /// Every key with its default (`None` when the kind has required keys, named in the summary).
+    pub defaults: Option<Table>,
+}
+
+impl Registry {
+    /// Everything registered, section by section, kinds in alphabetical order.
+    pub fn listing(&self) -> Vec<Listing> {
+        fn section<T: ?Sized>(
+            out: &mut Vec<Listing>,
+            name: &'static str,
+            entries: &BTreeMap<&'static str, Entry<T>>,
+            resolved: fn(&T) -> Table,
+        ) {
+            for e in entries.values() {
+                let defaults = (e.parse)(Table::new()).ok().map(|f| {
+                    let mut t = resolved(&f);
+                    t.remove("kind");
+                    t
+                });
+                out.push(Listing {
+                    section: name,
+                    kind: e.kind,
+                    summary: e.summary,
+                    defaults,
+                });
+            }
+        }
+        let mut out = Vec::new();
+        section(&mut out, "optimizer", &self.optimizers, |f| f.resolved());
+        section(&mut out, "schedule", &self.schedules, |f| f.resolved());
+        section(&mut out, "loss", &self.losses, |f| f.resolved());
+        section(&mut out, "problem", &self.problems, |f| f.resolved());
+        out
+    }
 
     /// Make `[optimizer] kind = C::KIND` available.
     pub fn add_optimizer<C: OptimizerConfig>(&mut self) -> &mut Self {
