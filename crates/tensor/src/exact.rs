@@ -58,18 +58,24 @@ pub fn inverse(a: &Matrix) -> Result<Matrix, TensorError> {
     Ok(Matrix::from_faer(inv.as_ref()))
 }
 
+/// `a x = b` needs as many rows in b as in a.
+fn check_rows(a: &Matrix, b: &Matrix) -> Result<(), TensorError> {
+    if b.rows() == a.rows() {
+        return Ok(());
+    }
+    Err(TensorError::Shape(format!(
+        "a is {}x{} but b has {} rows",
+        a.rows(),
+        a.cols(),
+        b.rows()
+    )))
+}
+
 /// The solution `x` of `a x = b` for a square, non-singular `a` (LU with partial pivoting);
 /// `b` may hold several right-hand sides as columns.
 pub fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
     check_invertible(a)?;
-    if b.rows() != a.rows() {
-        return Err(TensorError::Shape(format!(
-            "a is {}x{} but b has {} rows",
-            a.rows(),
-            a.cols(),
-            b.rows()
-        )));
-    }
+    check_rows(a, b)?;
     let x = a.to_faer().partial_piv_lu().solve(b.to_faer());
     Ok(Matrix::from_faer(x.as_ref()))
 }
@@ -136,14 +142,7 @@ pub fn pinv(a: &Matrix) -> Result<Matrix, TensorError> {
 /// The least-squares solution of `a x = b` for `a` with at least as many rows as columns and full
 /// column rank, by faer's Householder QR; `b` may hold several right-hand sides as columns.
 pub fn lstsq(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
-    if b.rows() != a.rows() {
-        return Err(TensorError::Shape(format!(
-            "a is {}x{} but b has {} rows",
-            a.rows(),
-            a.cols(),
-            b.rows()
-        )));
-    }
+    check_rows(a, b)?;
     if a.rows() < a.cols() {
         return Err(TensorError::Shape(format!(
             "a is {}x{}: fewer equations than unknowns",
