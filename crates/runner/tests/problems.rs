@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use descent_problems::indicator_limit;
 use descent_runner::{
-    Config, ConfigError, Evaluator, Experiment, Observer, Registry, Summary, round_to,
+    Config, ConfigError, Evaluator, Experiment, Observer, Origin, Registry, Summary, round_to,
 };
 use descent_tensor::{Dtype, Matrix, MatrixRng, RngKind, TorchRng, exact};
 use proptest::prelude::*;
@@ -513,7 +513,7 @@ fn round_to_f32_rounds_each_entry_once() {
 // ---- bad matrix sources ---------------------------------------------------------------------
 
 #[test]
-fn every_bad_matrix_source_is_a_config_error_naming_the_key_and_the_file() {
+fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line_and_key() {
     let dir = std::env::temp_dir().join(format!("descent-bad-sources-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
@@ -649,6 +649,7 @@ fn every_bad_matrix_source_is_a_config_error_naming_the_key_and_the_file() {
             Err(e) => e,
         };
         assert_eq!(e.key, *key, "{e}");
+        assert!(matches!(e.origin, Origin::Line(_)), "no line in `{e}`");
         assert!(e.to_string().contains(reason), "`{e}` lacks `{reason}`");
         assert!(
             e.to_string()
