@@ -1,11 +1,13 @@
-//! `Adam`: adaptive moments as torch.optim.Adam (L2 weight decay, amsgrad, maximize), in torch's float order.
+//! `Adam` and `AdamW`: adaptive moments as torch.optim.Adam and AdamW (weight decay, amsgrad, maximize), in torch's float order.
 
 use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{check_lr, check_non_negative};
+use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
+use crate::host::{StepCount, pow};
+use crate::moments::{Betas, weight_decay, zeros_like};
 use crate::optimizer::{check_shapes, load_gradient};
-use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, lerp};
+use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`Adam`], with torch.optim.Adam's keys and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,12 +19,14 @@ pub struct AdamConfig {
     pub betas: [f64; 2],
     /// Added to the denominator for stability (default 1e-8).
     pub eps: f64,
-    /// L2 penalty added to the gradient (default 0).
+    /// Weight decay (default 0): an L2 penalty added to the gradient, or decoupled.
     pub weight_decay: f64,
     /// Use the running maximum of the second moment (default false).
     pub amsgrad: bool,
     /// Maximize the objective (default false).
     pub maximize: bool,
+    /// Decay the parameters directly, `p <- p (1 - lr wd)`, as AdamW (default false).
+    pub decoupled_weight_decay: bool,
 }
 
 impl Default for AdamConfig {
@@ -34,36 +38,31 @@ impl Default for AdamConfig {
             weight_decay: 0.0,
             amsgrad: false,
             maximize: false,
+            decoupled_weight_decay: false,
         }
+    }
+}
+
+impl AdamConfig {
+    fn check(&self) -> Result<(), Invalid> {
+        check_lr(self.lr)?;
+        check_betas(self.betas)?;
+        check_positive("eps", self.eps)?;
+        check_non_negative("weight_decay", self.weight_decay)
     }
 }
 
 impl OptimizerConfig for AdamConfig {
     const KIND: &'static str = "adam";
     const SUMMARY: &'static str =
-        "torch.optim.Adam: lr, betas, eps, weight_decay, amsgrad, maximize";
+        "torch.optim.Adam: lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay";
 
     fn lr(&self) -> f64 {
         self.lr
     }
 
     fn validate(&self) -> Result<(), Invalid> {
-        check_lr(self.lr)?;
-        for b in self.betas {
-            if !(0.0..1.0).contains(&b) {
-                return Err(Invalid::new(
-                    "betas",
-                    format!("each beta must be in [0, 1), got {b}"),
-                ));
-            }
-        }
-        if !(self.eps.is_finite() && self.eps > 0.0) {
-            return Err(Invalid::new(
-                "eps",
-                format!("must be a finite number > 0, got {}", self.eps),
-            ));
-        }
-        check_non_negative("weight_decay", self.weight_decay)
+        self.check()
     }
 
     fn build<F: Real>(&self) -> Box<dyn Optimizer<F>> {
@@ -71,15 +70,82 @@ impl OptimizerConfig for AdamConfig {
     }
 }
 
-#[derive(Debug, Clone)]
-struct State<F> {
-    m: Vec<F>,
-    v: Vec<F>,
-    vmax: Vec<F>,
+/// Config of AdamW: torch.optim.AdamW's keys and defaults, which are Adam's with decoupled weight
+/// decay and `weight_decay` = 1e-2. It builds an [`Adam`] with `decoupled_weight_decay = true`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdamWConfig {
+    /// Learning rate (default 1e-3).
+    pub lr: f64,
+    /// Decay rates (β1, β2) of the moments (default [0.9, 0.999]).
+    pub betas: [f64; 2],
+    /// Added to the denominator (default 1e-8).
+    pub eps: f64,
+    /// Decoupled weight decay, `p <- p (1 - lr wd)` before the moments (default 1e-2).
+    pub weight_decay: f64,
+    /// Use the running maximum of the second moment (default false).
+    pub amsgrad: bool,
+    /// Maximize the objective (default false).
+    pub maximize: bool,
+}
+
+impl Default for AdamWConfig {
+    fn default() -> Self {
+        Self {
+            weight_decay: 1e-2,
+            ..Self::from(AdamConfig::default())
+        }
+    }
+}
+
+impl From<AdamConfig> for AdamWConfig {
+    fn from(c: AdamConfig) -> Self {
+        Self {
+            lr: c.lr,
+            betas: c.betas,
+            eps: c.eps,
+            weight_decay: c.weight_decay,
+            amsgrad: c.amsgrad,
+            maximize: c.maximize,
+        }
+    }
+}
+
+impl AdamWConfig {
+    /// The equivalent Adam config.
+    pub fn adam(&self) -> AdamConfig {
+        AdamConfig {
+            lr: self.lr,
+            betas: self.betas,
+            eps: self.eps,
+            weight_decay: self.weight_decay,
+            amsgrad: self.amsgrad,
+            maximize: self.maximize,
+            decoupled_weight_decay: true,
+        }
+    }
+}
+
+impl OptimizerConfig for AdamWConfig {
+    const KIND: &'static str = "adamw";
+    const SUMMARY: &'static str = "torch.optim.AdamW: Adam with decoupled weight decay (default 1e-2): lr, betas, eps, weight_decay, amsgrad, maximize";
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        self.adam().check()
+    }
+
+    fn build<F: Real>(&self) -> Box<dyn Optimizer<F>> {
+        Box::new(Adam::new(self.adam()))
+    }
 }
 
 /// torch.optim.Adam on the CPU, single-tensor path. Per step, with `t` counted in f32:
 ///
+/// weight decay (decoupled: `p <- p (1 - lr wd)`; L2: `g <- fma(wd, p, g)`);
 /// `m <- lerp(m, g, 1 - β1)`; `v <- fma((1 - β2) g, g, v β2)`;
 /// `denom = sqrt(v) / sqrt(1 - β2^t) + eps`; `p <- p + (-(lr / (1 - β1^t)) m) / denom`,
 /// every host scalar an f64 rounded once to `F`, powers by `pow`. The square root is correctly
@@ -87,8 +153,10 @@ struct State<F> {
 #[derive(Debug, Clone)]
 pub struct Adam<F> {
     config: AdamConfig,
-    step: f32,
-    states: Vec<State<F>>,
+    step: StepCount,
+    m: Vec<Vec<F>>,
+    v: Vec<Vec<F>>,
+    vmax: Vec<Vec<F>>,
     scratch: Vec<F>,
 }
 
@@ -97,16 +165,13 @@ impl<F: Real> Adam<F> {
     pub fn new(config: AdamConfig) -> Self {
         Self {
             config,
-            step: 0.0,
-            states: Vec::new(),
+            step: StepCount::default(),
+            m: Vec::new(),
+            v: Vec::new(),
+            vmax: Vec::new(),
             scratch: Vec::new(),
         }
     }
-}
-
-/// `base ** exp` as Python computes it (glibc `pow`); `black_box` keeps LLVM from rewriting it.
-pub(crate) fn pow(base: f64, exp: f64) -> f64 {
-    base.powf(std::hint::black_box(exp))
 }
 
 impl<F: Real> Optimizer<F> for Adam<F> {
@@ -119,54 +184,40 @@ impl<F: Real> Optimizer<F> for Adam<F> {
     ) -> Result<(), OptimError> {
         check_shapes(params, grads)?;
         let c = &self.config;
-        if self.states.len() != params.len() {
-            self.states = params
-                .iter()
-                .map(|p| State {
-                    m: vec![F::zero(); p.len()],
-                    v: vec![F::zero(); p.len()],
-                    vmax: if c.amsgrad {
-                        vec![F::zero(); p.len()]
-                    } else {
-                        Vec::new()
-                    },
-                })
-                .collect();
+        if self.m.len() != params.len() {
+            self.m = zeros_like(params);
+            self.v = zeros_like(params);
+            if c.amsgrad {
+                self.vmax = zeros_like(params);
+            }
         }
-        // torch keeps the step count in a float32 tensor and reads it back as a Python float.
-        self.step += 1.0;
-        let t = f64::from(self.step);
+        let t = self.step.advance();
         let [beta1, beta2] = c.betas;
-        let w1 = F::host(1.0 - beta1);
-        let b2 = F::host(beta2);
-        let one_minus_b2 = F::host(1.0 - beta2);
-        let wd = F::host(c.weight_decay);
+        let betas = Betas::<F>::new(c.betas);
         let bias_correction1 = 1.0 - pow(beta1, t);
         let bias_correction2 = 1.0 - pow(beta2, t);
         let neg_step_size = F::host(-(lr / bias_correction1));
         let bc2_sqrt = F::host(pow(bias_correction2, 0.5));
         let eps = F::host(c.eps);
-        for ((p, g_in), s) in params.iter_mut().zip(grads).zip(&mut self.states) {
+        for (i, (p, g_in)) in params.iter_mut().zip(grads).enumerate() {
             let g = &mut self.scratch;
             load_gradient(g, g_in, c.maximize);
-            for i in 0..p.len() {
-                let mut gi = g[i];
-                if c.weight_decay != 0.0 {
-                    gi = wd.mul_add(p[i], gi);
-                }
-                s.m[i] = lerp(s.m[i], gi, w1);
-                s.v[i] = (one_minus_b2 * gi).mul_add(gi, s.v[i] * b2);
+            weight_decay(p, g, c.weight_decay, c.decoupled_weight_decay, lr);
+            let (m, v) = (&mut self.m[i], &mut self.v[i]);
+            for j in 0..p.len() {
+                betas.update(&mut m[j], &mut v[j], g[j]);
                 let u = if c.amsgrad {
+                    let vmax = &mut self.vmax[i][j];
                     // torch.maximum: NaN propagates.
-                    if s.vmax[i].partial_cmp(&s.v[i]).is_none_or(|o| o.is_lt()) {
-                        s.vmax[i] = s.v[i];
+                    if (*vmax).partial_cmp(&v[j]).is_none_or(|o| o.is_lt()) {
+                        *vmax = v[j];
                     }
-                    s.vmax[i]
+                    *vmax
                 } else {
-                    s.v[i]
+                    v[j]
                 };
                 let denom = u.sqrt() / bc2_sqrt + eps;
-                p[i] += (neg_step_size * s.m[i]) / denom;
+                p[j] = p[j] + (neg_step_size * m[j]) / denom;
             }
         }
         Ok(())
@@ -177,61 +228,30 @@ impl<F: Real> Optimizer<F> for Adam<F> {
 mod tests {
     use super::*;
     use crate::NoClosure;
+    use crate::testing::assert_follows;
 
     /// Textbook Adam (Kingma and Ba, with torch's eps placement) in f64, for comparison.
-    fn reference(
-        c: &AdamConfig,
-        p0: &[f64],
-        grad: impl Fn(&[f64]) -> Vec<f64>,
-        steps: usize,
-    ) -> Vec<Vec<f64>> {
-        let n = p0.len();
-        let (mut p, mut m, mut v, mut vmax) =
-            (p0.to_vec(), vec![0.0; n], vec![0.0; n], vec![0.0f64; n]);
-        let mut out = Vec::new();
-        for t in 1..=steps {
-            let mut g = grad(&p);
+    fn check_against_reference(c: AdamConfig) {
+        let n = 4;
+        let (mut m, mut v, mut vmax) = (vec![0.0; n], vec![0.0; n], vec![0.0f64; n]);
+        let lr = c.lr;
+        assert_follows(&mut Adam::<f64>::new(c.clone()), lr, 20, |t, p, g| {
             for i in 0..n {
-                if c.maximize {
-                    g[i] = -g[i];
+                let mut g = if c.maximize { -g[i] } else { g[i] };
+                if c.decoupled_weight_decay {
+                    p[i] *= 1.0 - c.lr * c.weight_decay;
+                } else {
+                    g += c.weight_decay * p[i];
                 }
-                g[i] += c.weight_decay * p[i];
-                m[i] = c.betas[0] * m[i] + (1.0 - c.betas[0]) * g[i];
-                v[i] = c.betas[1] * v[i] + (1.0 - c.betas[1]) * g[i] * g[i];
+                m[i] = c.betas[0] * m[i] + (1.0 - c.betas[0]) * g;
+                v[i] = c.betas[1] * v[i] + (1.0 - c.betas[1]) * g * g;
                 vmax[i] = vmax[i].max(v[i]);
                 let u = if c.amsgrad { vmax[i] } else { v[i] };
                 let m_hat = m[i] / (1.0 - c.betas[0].powi(t as i32));
                 let denom = u.sqrt() / (1.0 - c.betas[1].powi(t as i32)).sqrt() + c.eps;
                 p[i] -= c.lr * m_hat / denom;
             }
-            out.push(p.clone());
-        }
-        out
-    }
-
-    fn check_against_reference(c: AdamConfig) {
-        // A quadratic with gradients of both signs: f(p) = sum_i (i + 1) (p_i - 1)^2.
-        let grad = |p: &[f64]| {
-            p.iter()
-                .enumerate()
-                .map(|(i, x)| 2.0 * (i as f64 + 1.0) * (x - 1.0))
-                .collect()
-        };
-        let p0 = [0.3, -0.7, 2.5, 1.2];
-        let want = reference(&c, &p0, grad, 20);
-        let mut adam = Adam::<f64>::new(c.clone());
-        let mut p = vec![p0.to_vec()];
-        for (t, w) in want.iter().enumerate() {
-            let g = grad(&p[0]);
-            adam.step(&mut p, &[g], c.lr, &mut NoClosure).unwrap();
-            for (got, want) in p[0].iter().zip(w) {
-                assert!(
-                    (got - want).abs() <= 1e-12 * want.abs().max(1.0),
-                    "step {}: {got} vs {want} ({c:?})",
-                    t + 1
-                );
-            }
-        }
+        });
     }
 
     #[test]
@@ -260,6 +280,30 @@ mod tests {
             betas: [0.8, 0.99],
             ..Default::default()
         });
+    }
+
+    #[test]
+    fn adamw_decays_the_parameters_instead_of_the_gradient() {
+        let w = AdamWConfig {
+            lr: 0.05,
+            weight_decay: 0.1,
+            amsgrad: true,
+            ..Default::default()
+        };
+        assert_eq!(AdamWConfig::default().weight_decay, 1e-2);
+        check_against_reference(w.adam());
+        // Decoupled decay differs from L2 decay: the same keys give another trajectory.
+        let l2 = AdamConfig {
+            decoupled_weight_decay: false,
+            ..w.adam()
+        };
+        let (mut a, mut b) = (Adam::<f64>::new(w.adam()), Adam::<f64>::new(l2));
+        let (mut pa, mut pb) = (vec![vec![2.0]], vec![vec![2.0]]);
+        for _ in 0..3 {
+            a.step(&mut pa, &[vec![1.0]], 0.05, &mut NoClosure).unwrap();
+            b.step(&mut pb, &[vec![1.0]], 0.05, &mut NoClosure).unwrap();
+        }
+        assert!((pa[0][0] - pb[0][0]).abs() > 1e-4, "{pa:?} {pb:?}");
     }
 
     #[test]

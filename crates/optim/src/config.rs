@@ -79,3 +79,28 @@ pub trait ScheduleConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// A schedule starting from the optimizer's base learning rate, for a run of `iterations` steps.
     fn build(&self, base_lr: f64, iterations: usize) -> Box<dyn Schedule>;
 }
+
+/// Check that each of `betas` lies in `[0, 1)`.
+pub(crate) fn check_betas(betas: [f64; 2]) -> Result<(), Invalid> {
+    for b in betas {
+        if !(0.0..1.0).contains(&b) {
+            return Err(Invalid::new(
+                "betas",
+                format!("each beta must be in [0, 1), got {b}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Check that a value is finite and `> 0` (eps, factors, standard deviations).
+pub(crate) fn check_positive(key: &'static str, v: f64) -> Result<(), Invalid> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            key,
+            format!("must be a finite number > 0, got {v}"),
+        ))
+    }
+}

@@ -6,20 +6,32 @@
 //! CPU operation order (`shared/reference/torch-optim.md`), so float32 iterates match torch's.
 #![deny(missing_docs)]
 
+mod adagrad;
 mod adam;
 mod config;
 mod constant;
 mod error;
+mod host;
 mod lerp;
+mod moments;
+mod nadam;
 mod optimizer;
+mod radam;
+mod rmsprop;
 mod schedule;
 mod sgd;
+#[cfg(test)]
+mod testing;
 
-pub use adam::{Adam, AdamConfig};
+pub use adagrad::{Adagrad, AdagradConfig};
+pub use adam::{Adam, AdamConfig, AdamWConfig};
 pub use config::{Invalid, OptimizerConfig, ScheduleConfig};
 pub use constant::{Constant, ConstantConfig};
 pub use error::OptimError;
 pub use lerp::lerp;
+pub use nadam::{NAdam, NAdamConfig};
 pub use optimizer::{Closure, Evaluation, NoClosure, Optimizer};
+pub use radam::{RAdam, RAdamConfig};
+pub use rmsprop::{RmsProp, RmsPropConfig};
 pub use schedule::Schedule;
 pub use sgd::{Sgd, SgdConfig};

@@ -9,7 +9,8 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdamConfig, ConstantConfig, Optimizer, OptimizerConfig, Schedule, ScheduleConfig, SgdConfig,
+    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, NAdamConfig, Optimizer,
+    OptimizerConfig, RAdamConfig, RmsPropConfig, Schedule, ScheduleConfig, SgdConfig,
 };
 use descent_problems::{
     BuildContext, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem, ProblemConfig,
@@ -319,6 +320,11 @@ impl Default for Registry {
         let mut r = Self::empty();
         r.add_optimizer::<SgdConfig>()
             .add_optimizer::<AdamConfig>()
+            .add_optimizer::<AdamWConfig>()
+            .add_optimizer::<RmsPropConfig>()
+            .add_optimizer::<AdagradConfig>()
+            .add_optimizer::<NAdamConfig>()
+            .add_optimizer::<RAdamConfig>()
             .add_schedule::<ConstantConfig>()
             .add_loss::<MseConfig>()
             .add_loss::<SseConfig>()
