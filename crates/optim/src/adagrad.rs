@@ -112,7 +112,7 @@ impl<F: Real> Optimizer<F> for Adagrad<F> {
             for ((pj, &gj), sum) in p.iter_mut().zip(g.iter()).zip(self.sum[i].iter_mut()) {
                 *sum = gj.mul_add(gj, *sum);
                 let std = sum.sqrt() + eps;
-                *pj = *pj + (neg_clr * gj) / std;
+                *pj += (neg_clr * gj) / std;
             }
         }
         Ok(())
@@ -126,7 +126,7 @@ mod tests {
 
     /// The textbook Adagrad (Duchi et al.) in f64, with torch's lr decay.
     fn check(c: AdagradConfig) {
-        let mut sum = vec![c.initial_accumulator_value; 4];
+        let mut sum = [c.initial_accumulator_value; 4];
         let lr = c.lr;
         assert_follows(&mut Adagrad::<f64>::new(c.clone()), lr, 20, |t, p, g| {
             let clr = c.lr / (1.0 + (t as f64 - 1.0) * c.lr_decay);

@@ -217,7 +217,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                     v[j]
                 };
                 let denom = u.sqrt() / bc2_sqrt + eps;
-                p[j] = p[j] + (neg_step_size * m[j]) / denom;
+                p[j] += (neg_step_size * m[j]) / denom;
             }
         }
         Ok(())

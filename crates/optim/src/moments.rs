@@ -19,7 +19,7 @@ pub(crate) fn weight_decay<F: Real>(p: &mut [F], g: &mut [F], wd: f64, decoupled
     if decoupled {
         let factor = F::host(1.0 - lr * wd);
         for pi in p.iter_mut() {
-            *pi = *pi * factor;
+            *pi *= factor;
         }
     } else {
         let wd = F::host(wd);

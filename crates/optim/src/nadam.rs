@@ -131,8 +131,8 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
             for j in 0..p.len() {
                 betas.update(&mut m[j], &mut v[j], g[j]);
                 let denom = (v[j] / bc2).sqrt() + eps;
-                p[j] = p[j] + (c1 * g[j]) / denom;
-                p[j] = p[j] + (c2 * m[j]) / denom;
+                p[j] += (c1 * g[j]) / denom;
+                p[j] += (c2 * m[j]) / denom;
             }
         }
         Ok(())

@@ -135,7 +135,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
                 } else {
                     m_hat * lr_f
                 };
-                p[j] = p[j] - u;
+                p[j] -= u;
             }
         }
         Ok(())

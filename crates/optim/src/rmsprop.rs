@@ -141,7 +141,7 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
                     *b = *b * mu + gj / avg;
                     p[j] = neg_lr.mul_add(*b, p[j]);
                 } else {
-                    p[j] = p[j] + (neg_lr * gj) / avg;
+                    p[j] += (neg_lr * gj) / avg;
                 }
             }
         }
