@@ -9,7 +9,7 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, NAdamConfig, Optimizer,
+    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, LbfgsConfig, NAdamConfig, Optimizer,
     OptimizerConfig, RAdamConfig, RmsPropConfig, Schedule, ScheduleConfig, SgdConfig,
 };
 use descent_problems::{
@@ -325,6 +325,7 @@ impl Default for Registry {
             .add_optimizer::<AdagradConfig>()
             .add_optimizer::<NAdamConfig>()
             .add_optimizer::<RAdamConfig>()
+            .add_optimizer::<LbfgsConfig>()
             .add_schedule::<ConstantConfig>()
             .add_loss::<MseConfig>()
             .add_loss::<SseConfig>()
