@@ -50,9 +50,9 @@ fn run(config: LbfgsConfig, steps: usize) -> (Vec<usize>, Vec<f32>) {
     let mut x = start();
     let mut counts = Vec::new();
     for _ in 0..steps {
-        let g = closure.evaluate(&x).unwrap().grads;
+        let g = closure.evaluate(&x).expect("evaluate").grads;
         closure.calls -= 1; // the loop's own evaluation; torch's step makes it through the closure
-        lbfgs.step(&mut x, &g, lr, &mut closure).unwrap();
+        lbfgs.step(&mut x, &g, lr, &mut closure).expect("step");
         counts.push(closure.calls);
         assert_eq!(closure.calls, lbfgs.evaluations());
     }
