@@ -222,6 +222,11 @@ impl<F: Real> Optimizer<F> for Adam<F> {
         }
         Ok(())
     }
+
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.config.betas[0] = momentum;
+        true
+    }
 }
 
 #[cfg(test)]

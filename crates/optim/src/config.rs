@@ -76,8 +76,9 @@ pub trait ScheduleConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
     fn validate(&self) -> Result<(), Invalid> {
         Ok(())
     }
-    /// A schedule starting from the optimizer's base learning rate, for a run of `iterations` steps.
-    fn build(&self, base_lr: f64, iterations: usize) -> Box<dyn Schedule>;
+    /// A schedule starting from the optimizer's base learning rate, for a run of `iterations` steps;
+    /// an error when the keys do not fit the run (a `total_steps` shorter than the run).
+    fn build(&self, base_lr: f64, iterations: usize) -> Result<Box<dyn Schedule>, Invalid>;
 }
 
 /// Check that each of `betas` lies in `[0, 1)`.

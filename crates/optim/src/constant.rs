@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Schedule, ScheduleConfig};
+use crate::{Invalid, Schedule, ScheduleConfig};
 
 /// A schedule that keeps the base learning rate.
 #[derive(Debug, Clone, Copy)]
@@ -26,7 +26,7 @@ impl Schedule for Constant {
 }
 
 /// Config of [`Constant`]: no keys.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConstantConfig {}
 
@@ -34,7 +34,7 @@ impl ScheduleConfig for ConstantConfig {
     const KIND: &'static str = "constant";
     const SUMMARY: &'static str = "the optimizer's lr at every iteration";
 
-    fn build(&self, base_lr: f64, _iterations: usize) -> Box<dyn Schedule> {
-        Box::new(Constant::new(base_lr))
+    fn build(&self, base_lr: f64, _iterations: usize) -> Result<Box<dyn Schedule>, Invalid> {
+        Ok(Box::new(Constant::new(base_lr)))
     }
 }

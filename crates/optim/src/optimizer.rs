@@ -50,6 +50,14 @@ pub trait Optimizer<F: Real>: Send {
         lr: f64,
         closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError>;
+
+    /// Set the momentum for the following steps (SGD's `momentum`, RMSprop's `momentum`, the Adam
+    /// family's β1), as torch's OneCycleLR writes it into the param group. Returns `false` when
+    /// the optimizer has no momentum, which is the default.
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        let _ = momentum;
+        false
+    }
 }
 
 /// Check that every parameter has a gradient of the same length.

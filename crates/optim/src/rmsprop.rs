@@ -112,9 +112,10 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
             if c.centered {
                 self.grad_avg = zeros_like(params);
             }
-            if c.momentum > 0.0 {
-                self.buf = zeros_like(params);
-            }
+        }
+        if c.momentum > 0.0 && self.buf.len() != params.len() {
+            // Created when momentum first becomes positive (a schedule may set it later).
+            self.buf = zeros_like(params);
         }
         let alpha = F::host(c.alpha);
         let one_minus_alpha = F::host(1.0 - c.alpha);
@@ -146,6 +147,11 @@ impl<F: Real> Optimizer<F> for RmsProp<F> {
             }
         }
         Ok(())
+    }
+
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.config.momentum = momentum;
+        true
     }
 }
 

@@ -9,4 +9,9 @@ pub trait Schedule: Send {
     fn lr(&self) -> f64;
     /// Advance by one iteration; `loss` is the loss measured at that iteration.
     fn step(&mut self, loss: f64);
+    /// The momentum (or β1) for the coming step, for schedules that cycle it (`onecycle`);
+    /// `None` leaves the optimizer's own.
+    fn momentum(&self) -> Option<f64> {
+        None
+    }
 }

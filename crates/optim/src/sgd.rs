@@ -138,6 +138,11 @@ impl<F: Real> Optimizer<F> for Sgd<F> {
         }
         Ok(())
     }
+
+    fn set_momentum(&mut self, momentum: f64) -> bool {
+        self.config.momentum = momentum;
+        true
+    }
 }
 
 #[cfg(test)]

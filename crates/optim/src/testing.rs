@@ -38,3 +38,17 @@ pub(crate) fn assert_follows(
         }
     }
 }
+
+/// The learning rates of the first `n` iterations of the schedule `config` builds from `base`
+/// for a run of `n` iterations.
+pub(crate) fn lrs<C: crate::ScheduleConfig>(config: &C, base: f64, n: usize) -> Vec<f64> {
+    config.validate().expect("valid config");
+    let mut s = config.build(base, n).expect("schedule");
+    (0..n)
+        .map(|_| {
+            let lr = s.lr();
+            s.step(0.0);
+            lr
+        })
+        .collect()
+}

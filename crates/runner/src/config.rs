@@ -265,11 +265,14 @@ impl Config {
         if name.contains(['/', '\\']) || name == "." || name == ".." {
             return Err(doc.error_at("name", format!("`{name}` cannot name a run directory")));
         }
+        let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
+        let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
+        check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), raw.iterations)?;
         Ok(Self {
             problem: doc.part("problem", raw.problem, &registry.problems)?,
             loss: doc.part("loss", raw.loss, &registry.losses)?,
-            optimizer: doc.part("optimizer", raw.optimizer, &registry.optimizers)?,
-            schedule: doc.part("schedule", raw.schedule, &registry.schedules)?,
+            optimizer,
+            schedule,
             file: file.to_path_buf(),
             name,
             seed: raw.seed,
@@ -281,6 +284,39 @@ impl Config {
             doc,
         })
     }
+}
+
+/// Check that the schedule fits the run (its keys against `iterations`) and, when it cycles the
+/// momentum, that the optimizer has one.
+fn check_schedule(
+    doc: &Document,
+    optimizer: &dyn OptimizerFactory,
+    schedule: &dyn ScheduleFactory,
+    iterations: usize,
+) -> Result<(), ConfigError> {
+    let built = schedule
+        .build(optimizer.lr(), iterations)
+        .map_err(|e| doc.error_at(&format!("schedule.{}", e.key), e.reason))?;
+    if built.momentum().is_some() && !optimizer.build_f64().set_momentum(0.9) {
+        let kind = optimizer
+            .resolved()
+            .get("kind")
+            .and_then(|k| k.as_str().map(String::from));
+        let key = if schedule.resolved().contains_key("cycle_momentum") {
+            "schedule.cycle_momentum"
+        } else {
+            "schedule"
+        };
+        return Err(doc.error_at(
+            key,
+            format!(
+                "the schedule cycles the momentum, but the optimizer `{}` has no momentum or betas; \
+                 set cycle_momentum = false",
+                kind.unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Resolve the relative paths of file matrix sources (`npy = ..`, `csv = ..`) against the config's

@@ -9,8 +9,10 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, LbfgsConfig, NAdamConfig, Optimizer,
-    OptimizerConfig, RAdamConfig, RmsPropConfig, Schedule, ScheduleConfig, SgdConfig,
+    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig,
+    Invalid, LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig, NAdamConfig,
+    OneCycleConfig, Optimizer, OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig,
+    RmsPropConfig, Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig,
 };
 use descent_problems::{
     BuildContext, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem, ProblemConfig,
@@ -115,14 +117,14 @@ pub trait ScheduleFactory: Send + Sync {
     /// The fully resolved table, with `kind`.
     fn resolved(&self) -> Table;
     /// A schedule from the base learning rate for a run of `iterations`.
-    fn build(&self, base_lr: f64, iterations: usize) -> Box<dyn Schedule>;
+    fn build(&self, base_lr: f64, iterations: usize) -> Result<Box<dyn Schedule>, Invalid>;
 }
 
 impl<C: ScheduleConfig> ScheduleFactory for C {
     fn resolved(&self) -> Table {
         to_table(self, C::KIND)
     }
-    fn build(&self, base_lr: f64, iterations: usize) -> Box<dyn Schedule> {
+    fn build(&self, base_lr: f64, iterations: usize) -> Result<Box<dyn Schedule>, Invalid> {
         ScheduleConfig::build(self, base_lr, iterations)
     }
 }
@@ -327,6 +329,16 @@ impl Default for Registry {
             .add_optimizer::<RAdamConfig>()
             .add_optimizer::<LbfgsConfig>()
             .add_schedule::<ConstantConfig>()
+            .add_schedule::<StepLrConfig>()
+            .add_schedule::<MultiStepLrConfig>()
+            .add_schedule::<ExponentialLrConfig>()
+            .add_schedule::<CosineLrConfig>()
+            .add_schedule::<LinearLrConfig>()
+            .add_schedule::<PolynomialLrConfig>()
+            .add_schedule::<OneCycleConfig>()
+            .add_schedule::<PlateauConfig>()
+            .add_schedule::<SequentialConfig>()
+            .add_schedule::<LogspaceConfig>()
             .add_loss::<MseConfig>()
             .add_loss::<SseConfig>()
             .add_loss::<MaeConfig>()

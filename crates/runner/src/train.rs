@@ -103,7 +103,10 @@ impl Experiment {
             device: self.device.clone(),
         };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
-        let mut schedule = c.schedule.build(c.optimizer.lr(), c.iterations);
+        let mut schedule = c
+            .schedule
+            .build(c.optimizer.lr(), c.iterations)
+            .map_err(|e| anyhow::anyhow!("schedule.{}: {}", e.key, e.reason))?;
         let target = evaluator.target()?;
         let start = Start {
             name: c.name.clone(),
@@ -159,6 +162,9 @@ impl Experiment {
                 for o in observers.iter_mut() {
                     o.checkpoint(&checkpoint)?;
                 }
+            }
+            if let Some(momentum) = schedule.momentum() {
+                optimizer.set_momentum(momentum);
             }
             optimizer
                 .step(&mut params, &eval.grads, record.lr, &mut evaluator)
