@@ -8,6 +8,8 @@
 
 mod adagrad;
 mod adam;
+mod clip_norm;
+mod clip_value;
 mod config;
 mod constant;
 mod cosine;
@@ -22,6 +24,7 @@ mod logspace;
 mod moments;
 mod multistep;
 mod nadam;
+mod noise;
 mod onecycle;
 mod optimizer;
 mod plateau;
@@ -36,9 +39,12 @@ mod sgd;
 mod step_lr;
 #[cfg(test)]
 mod testing;
+mod transform;
 
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamWConfig};
+pub use clip_norm::{ClipNorm, ClipNormConfig};
+pub use clip_value::{ClipValue, ClipValueConfig};
 pub use config::{Invalid, OptimizerConfig, ScheduleConfig};
 pub use constant::{Constant, ConstantConfig};
 pub use cosine::{CosineLr, CosineLrConfig};
@@ -50,6 +56,7 @@ pub use linear::{LinearLr, LinearLrConfig};
 pub use logspace::{Logspace, LogspaceConfig};
 pub use multistep::{MultiStepLr, MultiStepLrConfig};
 pub use nadam::{NAdam, NAdamConfig};
+pub use noise::{Noise, NoiseConfig};
 pub use onecycle::{Anneal, OneCycle, OneCycleConfig};
 pub use optimizer::{Closure, Evaluation, NoClosure, Optimizer};
 pub use plateau::{Mode, Plateau, PlateauConfig, ThresholdMode};
@@ -60,3 +67,4 @@ pub use schedule::Schedule;
 pub use sequential::{Child, Sequential, SequentialConfig};
 pub use sgd::{Sgd, SgdConfig};
 pub use step_lr::{StepLr, StepLrConfig};
+pub use transform::{Transform, TransformConfig};

@@ -11,7 +11,7 @@ use crate::locate::line_of;
 use crate::overrides::Override;
 use crate::registry::{
     Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory,
-    parse_table,
+    TransformFactory, parse_table,
 };
 
 /// How the parameters start.
@@ -118,6 +118,8 @@ struct RawConfig {
     optimizer: Table,
     #[serde(default = "constant")]
     schedule: Table,
+    #[serde(default)]
+    transform: Vec<Table>,
 }
 
 fn mse() -> Table {
@@ -154,6 +156,8 @@ pub struct Config {
     pub optimizer: Box<dyn OptimizerFactory>,
     /// The schedule.
     pub schedule: Box<dyn ScheduleFactory>,
+    /// The gradient transforms, in order.
+    pub transforms: Vec<Box<dyn TransformFactory>>,
     /// Where the config came from, for locating errors found later (e.g. while building the problem).
     pub doc: Document,
 }
@@ -268,11 +272,18 @@ impl Config {
         let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
         let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
         check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), raw.iterations)?;
+        let transforms = raw
+            .transform
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| doc.part(&format!("transform.{i}"), t, &registry.transforms))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             problem: doc.part("problem", raw.problem, &registry.problems)?,
             loss: doc.part("loss", raw.loss, &registry.losses)?,
             optimizer,
             schedule,
+            transforms,
             file: file.to_path_buf(),
             name,
             seed: raw.seed,
@@ -393,7 +404,7 @@ impl Document {
             )
         })?;
         (entry.parse)(table).map_err(|e: PartError| {
-            let mut path = vec![name.to_string()];
+            let mut path: Vec<String> = name.split('.').map(String::from).collect();
             path.extend(e.path);
             self.error(&path, e.reason)
         })
@@ -414,7 +425,17 @@ impl Document {
             .find(|o| path.len() >= o.path.len() && path[..o.path.len()] == o.path[..]);
         let origin = match from_override {
             Some(o) => Origin::Override(o.text.clone()),
-            None => line_of(&self.text, path).map_or(Origin::Unknown, Origin::Line),
+            None => match line_of(&self.text, path) {
+                Some(line) => Origin::Line(line),
+                // A key of a part the file does not have, which an override brought in
+                // (`--set schedule.kind=step` without `step_size`): name that override.
+                None => self
+                    .overrides
+                    .iter()
+                    .rev()
+                    .find(|o| o.path.first() == path.first())
+                    .map_or(Origin::Unknown, |o| Origin::Override(o.text.clone())),
+            },
         };
         ConfigError {
             file: self.file.clone(),
@@ -450,6 +471,17 @@ impl Config {
         put("loss", toml::Value::Table(self.loss.resolved()));
         put("optimizer", toml::Value::Table(self.optimizer.resolved()));
         put("schedule", toml::Value::Table(self.schedule.resolved()));
+        if !self.transforms.is_empty() {
+            put(
+                "transform",
+                toml::Value::Array(
+                    self.transforms
+                        .iter()
+                        .map(|t| toml::Value::Table(t.resolved()))
+                        .collect(),
+                ),
+            );
+        }
         toml::to_string(&t).unwrap_or_default()
     }
 }

@@ -18,6 +18,7 @@ mod observer;
 mod overrides;
 mod registry;
 mod train;
+mod transformed;
 
 use std::path::{Path, PathBuf};
 
@@ -32,9 +33,10 @@ pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use registry::{
     Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
-    ScheduleFactory, parse_table,
+    ScheduleFactory, TransformFactory, parse_table,
 };
 pub use train::Experiment;
+pub use transformed::Transformed;
 
 /// How to run a config.
 #[derive(Debug, Clone)]

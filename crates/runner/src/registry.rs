@@ -9,10 +9,11 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdagradConfig, AdamConfig, AdamWConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig,
-    Invalid, LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig, NAdamConfig,
-    OneCycleConfig, Optimizer, OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig,
-    RmsPropConfig, Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig,
+    AdagradConfig, AdamConfig, AdamWConfig, ClipNormConfig, ClipValueConfig, ConstantConfig,
+    CosineLrConfig, ExponentialLrConfig, Invalid, LbfgsConfig, LinearLrConfig, LogspaceConfig,
+    MultiStepLrConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
+    PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, Schedule, ScheduleConfig,
+    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
 };
 use descent_problems::{
     BuildContext, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem, ProblemConfig,
@@ -129,6 +130,28 @@ impl<C: ScheduleConfig> ScheduleFactory for C {
     }
 }
 
+/// A parsed gradient-transform config.
+pub trait TransformFactory: Send + Sync {
+    /// The fully resolved table, with `kind`.
+    fn resolved(&self) -> Table;
+    /// The transform computing in `f32`; `seed` is the run's.
+    fn build_f32(&self, seed: i64) -> Box<dyn Transform<f32>>;
+    /// The transform computing in `f64`.
+    fn build_f64(&self, seed: i64) -> Box<dyn Transform<f64>>;
+}
+
+impl<C: TransformConfig> TransformFactory for C {
+    fn resolved(&self) -> Table {
+        to_table(self, C::KIND)
+    }
+    fn build_f32(&self, seed: i64) -> Box<dyn Transform<f32>> {
+        self.build::<f32>(seed)
+    }
+    fn build_f64(&self, seed: i64) -> Box<dyn Transform<f64>> {
+        self.build::<f64>(seed)
+    }
+}
+
 /// A parsed loss config.
 pub trait LossFactory: Send + Sync {
     /// The fully resolved table, with `kind`.
@@ -185,6 +208,12 @@ fn parse_schedule<C: ScheduleConfig>(t: Table) -> Result<Box<dyn ScheduleFactory
     Ok(Box::new(c))
 }
 
+fn parse_transform<C: TransformConfig>(t: Table) -> Result<Box<dyn TransformFactory>, PartError> {
+    let c: C = parse_table(t)?;
+    c.validate().map_err(|e| PartError::at(e.key, e.reason))?;
+    Ok(Box::new(c))
+}
+
 fn parse_loss<C: LossConfig>(t: Table) -> Result<Box<dyn LossFactory>, PartError> {
     let c: C = parse_table(t)?;
     c.validate().map_err(|e| PartError::at(e.key, e.reason))?;
@@ -201,6 +230,8 @@ pub struct Registry {
     pub optimizers: BTreeMap<&'static str, Entry<dyn OptimizerFactory>>,
     /// `[schedule]` kinds.
     pub schedules: BTreeMap<&'static str, Entry<dyn ScheduleFactory>>,
+    /// `[[transform]]` kinds.
+    pub transforms: BTreeMap<&'static str, Entry<dyn TransformFactory>>,
     /// `[loss]` kinds.
     pub losses: BTreeMap<&'static str, Entry<dyn LossFactory>>,
     /// `[problem]` kinds.
@@ -213,6 +244,7 @@ impl Registry {
         Self {
             optimizers: BTreeMap::new(),
             schedules: BTreeMap::new(),
+            transforms: BTreeMap::new(),
             losses: BTreeMap::new(),
             problems: BTreeMap::new(),
         }
@@ -222,7 +254,7 @@ impl Registry {
 /// One line of `cargo xtask list`: a registered kind, its summary and its defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing {
-    /// The config section (`optimizer`, `schedule`, `loss`, `problem`).
+    /// The config section (`optimizer`, `schedule`, `transform`, `loss`, `problem`).
     pub section: &'static str,
     /// The kind.
     pub kind: &'static str,
@@ -258,6 +290,7 @@ impl Registry {
         let mut out = Vec::new();
         section(&mut out, "optimizer", &self.optimizers, |f| f.resolved());
         section(&mut out, "schedule", &self.schedules, |f| f.resolved());
+        section(&mut out, "transform", &self.transforms, |f| f.resolved());
         section(&mut out, "loss", &self.losses, |f| f.resolved());
         section(&mut out, "problem", &self.problems, |f| f.resolved());
         out
@@ -284,6 +317,19 @@ impl Registry {
                 kind: C::KIND,
                 summary: C::SUMMARY,
                 parse: parse_schedule::<C>,
+            },
+        );
+        self
+    }
+
+    /// Make `[[transform]] kind = C::KIND` available.
+    pub fn add_transform<C: TransformConfig>(&mut self) -> &mut Self {
+        self.transforms.insert(
+            C::KIND,
+            Entry {
+                kind: C::KIND,
+                summary: C::SUMMARY,
+                parse: parse_transform::<C>,
             },
         );
         self
@@ -339,6 +385,9 @@ impl Default for Registry {
             .add_schedule::<PlateauConfig>()
             .add_schedule::<SequentialConfig>()
             .add_schedule::<LogspaceConfig>()
+            .add_transform::<ClipNormConfig>()
+            .add_transform::<ClipValueConfig>()
+            .add_transform::<NoiseConfig>()
             .add_loss::<MseConfig>()
             .add_loss::<SseConfig>()
             .add_loss::<MaeConfig>()

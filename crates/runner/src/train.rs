@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use candle_core::Device;
 use descent_losses::Loss;
-use descent_optim::Optimizer;
+use descent_optim::{Optimizer, Transform};
 use descent_problems::{Problem, ProblemError};
 use descent_tensor::{Dtype, Matrix, Real};
 
@@ -15,7 +15,8 @@ use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
 use crate::init::initial_values;
 use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
-use crate::registry::OptimizerFactory;
+use crate::registry::{OptimizerFactory, TransformFactory};
+use crate::transformed::Transformed;
 
 /// A config with its parts built: ready to run.
 pub struct Experiment {
@@ -97,22 +98,29 @@ impl Experiment {
             .iter()
             .map(|m| m.data().iter().map(|&v| F::host(v)).collect())
             .collect();
-        let mut evaluator = Evaluator {
-            problem: self.problem.as_ref(),
-            loss: self.loss.as_ref(),
-            device: self.device.clone(),
+        let mut objective = Transformed {
+            evaluator: Evaluator {
+                problem: self.problem.as_ref(),
+                loss: self.loss.as_ref(),
+                device: self.device.clone(),
+            },
+            transforms: c
+                .transforms
+                .iter()
+                .map(|t| F::transform(t.as_ref(), c.seed))
+                .collect(),
         };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
         let mut schedule = c
             .schedule
             .build(c.optimizer.lr(), c.iterations)
             .map_err(|e| anyhow::anyhow!("schedule.{}: {}", e.key, e.reason))?;
-        let target = evaluator.target()?;
+        let target = objective.evaluator.target()?;
         let start = Start {
             name: c.name.clone(),
             headline: self.headline(),
             prediction_label: self.problem.prediction_label(),
-            prediction: evaluator.prediction(&params)?,
+            prediction: objective.evaluator.prediction(&params)?,
             inputs: self.problem.inputs(),
         };
         for o in observers.iter_mut() {
@@ -121,7 +129,8 @@ impl Experiment {
         let timer = Instant::now();
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
-            let eval = evaluator
+            let mut eval = objective
+                .evaluator
                 .evaluate_at(&params)
                 .with_context(|| format!("evaluating iteration {t}"))?;
             let grad_norm = eval
@@ -152,7 +161,7 @@ impl Experiment {
             if c.log_every > 0 && t % c.log_every == 0 {
                 let checkpoint = Checkpoint {
                     record,
-                    difference: evaluator.prediction(&params)?.sub(&target)?,
+                    difference: objective.evaluator.prediction(&params)?.sub(&target)?,
                     label: format!(
                         "{} - {}",
                         start.prediction_label,
@@ -166,14 +175,16 @@ impl Experiment {
             if let Some(momentum) = schedule.momentum() {
                 optimizer.set_momentum(momentum);
             }
+            objective.transform(&mut eval.grads);
             optimizer
-                .step(&mut params, &eval.grads, record.lr, &mut evaluator)
+                .step(&mut params, &eval.grads, record.lr, &mut objective)
                 .with_context(|| format!("optimizer step at iteration {t}"))?;
             schedule.step(eval.loss);
             done = t + 1;
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
-        let final_loss = evaluator
+        let final_loss = objective
+            .evaluator
             .evaluate_at(&params)
             .map(|e| e.loss)
             .unwrap_or(f64::NAN);
@@ -229,16 +240,23 @@ impl Experiment {
 /// An element type a run can compute in: picks the optimizer build for it.
 trait Element: Real {
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>>;
+    fn transform(factory: &dyn TransformFactory, seed: i64) -> Box<dyn Transform<Self>>;
 }
 
 impl Element for f32 {
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f32()
     }
+    fn transform(factory: &dyn TransformFactory, seed: i64) -> Box<dyn Transform<Self>> {
+        factory.build_f32(seed)
+    }
 }
 
 impl Element for f64 {
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f64()
+    }
+    fn transform(factory: &dyn TransformFactory, seed: i64) -> Box<dyn Transform<Self>> {
+        factory.build_f64(seed)
     }
 }
