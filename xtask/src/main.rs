@@ -30,7 +30,7 @@ enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
-    /// List every optimizer, schedule, loss and problem a config can name, with keys and defaults.
+    /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
 }
 
@@ -41,8 +41,13 @@ fn listing(registry: &Registry) -> String {
     for l in registry.listing() {
         if l.section != section {
             section = l.section;
+            let header = if section == "transform" {
+                "[[transform]]".to_string()
+            } else {
+                format!("[{section}]")
+            };
             out.push_str(&format!(
-                "{}[{section}]\n",
+                "{}{header}\n",
                 if out.is_empty() { "" } else { "\n" }
             ));
         }

@@ -226,6 +226,7 @@ fn every_module_opens_with_a_doc_line() {
         root().join("crates"),
         root().join("xtask"),
         root().join("benches"),
+        root().join("examples"),
     ];
     let mut missing = Vec::new();
     while let Some(dir) = stack.pop() {
@@ -252,13 +253,38 @@ fn list_shows_every_registered_kind_with_its_defaults() {
     let o = xtask(&["list"]);
     assert!(o.status.success());
     let stdout = String::from_utf8_lossy(&o.stdout);
-    for section in ["[optimizer]", "[schedule]", "[loss]", "[problem]"] {
+    for section in [
+        "[optimizer]",
+        "[schedule]",
+        "[[transform]]",
+        "[loss]",
+        "[problem]",
+    ] {
         assert!(stdout.contains(section), "{section} in\n{stdout}");
     }
     for kind in [
         "adam",
+        "adamw",
+        "rmsprop",
+        "adagrad",
+        "nadam",
+        "radam",
+        "lbfgs",
         "sgd",
         "constant",
+        "step",
+        "multistep",
+        "exponential",
+        "cosine",
+        "linear",
+        "polynomial",
+        "onecycle",
+        "plateau",
+        "sequential",
+        "logspace",
+        "clip_norm",
+        "clip_value",
+        "noise",
         "mse",
         "sse",
         "mae",
@@ -282,4 +308,12 @@ fn list_shows_every_registered_kind_with_its_defaults() {
         "{stdout}"
     );
     assert!(stdout.contains("defaults: delta = 1.0"), "{stdout}");
+    assert!(
+        stdout.contains("weight_decay = 0.01"),
+        "adamw's default decay: {stdout}"
+    );
+    assert!(
+        stdout.contains("eps = 0.0000000001"),
+        "adagrad's eps: {stdout}"
+    );
 }
