@@ -4,9 +4,8 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
-use crate::host::{StepCount, pow};
-use crate::moments::{Betas, weight_decay, zeros_like};
-use crate::optimizer::{check_shapes, load_gradient};
+use crate::host::pow;
+use crate::moments::{Moments, Prepare, zeros_like};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`Adam`], with torch.optim.Adam's keys and defaults.
@@ -153,11 +152,8 @@ impl OptimizerConfig for AdamWConfig {
 #[derive(Debug, Clone)]
 pub struct Adam<F> {
     config: AdamConfig,
-    step: StepCount,
-    m: Vec<Vec<F>>,
-    v: Vec<Vec<F>>,
+    moments: Moments<F>,
     vmax: Vec<Vec<F>>,
-    scratch: Vec<F>,
 }
 
 impl<F: Real> Adam<F> {
@@ -165,11 +161,8 @@ impl<F: Real> Adam<F> {
     pub fn new(config: AdamConfig) -> Self {
         Self {
             config,
-            step: StepCount::default(),
-            m: Vec::new(),
-            v: Vec::new(),
+            moments: Moments::new(),
             vmax: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 }
@@ -182,32 +175,29 @@ impl<F: Real> Optimizer<F> for Adam<F> {
         lr: f64,
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
-        check_shapes(params, grads)?;
+        let t = self.moments.begin(params, grads)?;
         let c = &self.config;
-        if self.m.len() != params.len() {
-            self.m = zeros_like(params);
-            self.v = zeros_like(params);
-            if c.amsgrad {
-                self.vmax = zeros_like(params);
-            }
+        if c.amsgrad && self.vmax.len() != params.len() {
+            self.vmax = zeros_like(params);
         }
-        let t = self.step.advance();
         let [beta1, beta2] = c.betas;
-        let betas = Betas::<F>::new(c.betas);
         let bias_correction1 = 1.0 - pow(beta1, t);
         let bias_correction2 = 1.0 - pow(beta2, t);
         let neg_step_size = F::host(-(lr / bias_correction1));
         let bc2_sqrt = F::host(pow(bias_correction2, 0.5));
         let eps = F::host(c.eps);
-        for (i, (p, g_in)) in params.iter_mut().zip(grads).enumerate() {
-            let g = &mut self.scratch;
-            load_gradient(g, g_in, c.maximize);
-            weight_decay(p, g, c.weight_decay, c.decoupled_weight_decay, lr);
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
+        let how = Prepare {
+            maximize: c.maximize,
+            weight_decay: c.weight_decay,
+            decoupled: c.decoupled_weight_decay,
+            lr,
+            betas: c.betas,
+        };
+        let (amsgrad, vmax) = (c.amsgrad, &mut self.vmax);
+        self.moments.update(params, grads, how, |i, p, _g, m, v| {
             for j in 0..p.len() {
-                betas.update(&mut m[j], &mut v[j], g[j]);
-                let u = if c.amsgrad {
-                    let vmax = &mut self.vmax[i][j];
+                let u = if amsgrad {
+                    let vmax = &mut vmax[i][j];
                     // torch.maximum: NaN propagates.
                     if (*vmax).partial_cmp(&v[j]).is_none_or(|o| o.is_lt()) {
                         *vmax = v[j];
@@ -219,7 +209,7 @@ impl<F: Real> Optimizer<F> for Adam<F> {
                 let denom = u.sqrt() / bc2_sqrt + eps;
                 p[j] += (neg_step_size * m[j]) / denom;
             }
-        }
+        });
         Ok(())
     }
 

@@ -4,9 +4,8 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
-use crate::host::{StepCount, pow};
-use crate::moments::{Betas, weight_decay, zeros_like};
-use crate::optimizer::{check_shapes, load_gradient};
+use crate::host::pow;
+use crate::moments::{Moments, Prepare};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`NAdam`], with torch.optim.NAdam's keys and defaults.
@@ -75,11 +74,8 @@ impl OptimizerConfig for NAdamConfig {
 #[derive(Debug, Clone)]
 pub struct NAdam<F> {
     config: NAdamConfig,
-    step: StepCount,
+    moments: Moments<F>,
     mu_product: f32,
-    m: Vec<Vec<F>>,
-    v: Vec<Vec<F>>,
-    scratch: Vec<F>,
 }
 
 impl<F: Real> NAdam<F> {
@@ -87,11 +83,8 @@ impl<F: Real> NAdam<F> {
     pub fn new(config: NAdamConfig) -> Self {
         Self {
             config,
-            step: StepCount::default(),
+            moments: Moments::new(),
             mu_product: 1.0,
-            m: Vec::new(),
-            v: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 }
@@ -104,13 +97,8 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
         lr: f64,
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
-        check_shapes(params, grads)?;
+        let t = self.moments.begin(params, grads)?;
         let c = &self.config;
-        if self.m.len() != params.len() {
-            self.m = zeros_like(params);
-            self.v = zeros_like(params);
-        }
-        let t = self.step.advance();
         let [beta1, beta2] = c.betas;
         let bias_correction2 = 1.0 - pow(beta2, t);
         let psi = c.momentum_decay;
@@ -120,21 +108,22 @@ impl<F: Real> Optimizer<F> for NAdam<F> {
         let product = f64::from(self.mu_product);
         let c1 = F::host((-lr * (1.0 - mu)) / (1.0 - product));
         let c2 = F::host((-lr * mu_next) / (1.0 - product * mu_next));
-        let betas = Betas::<F>::new(c.betas);
         let bc2 = F::host(bias_correction2);
         let eps = F::host(c.eps);
-        for (i, (p, g_in)) in params.iter_mut().zip(grads).enumerate() {
-            let g = &mut self.scratch;
-            load_gradient(g, g_in, c.maximize);
-            weight_decay(p, g, c.weight_decay, c.decoupled_weight_decay, lr);
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
+        let how = Prepare {
+            maximize: c.maximize,
+            weight_decay: c.weight_decay,
+            decoupled: c.decoupled_weight_decay,
+            lr,
+            betas: c.betas,
+        };
+        self.moments.update(params, grads, how, |_, p, g, m, v| {
             for j in 0..p.len() {
-                betas.update(&mut m[j], &mut v[j], g[j]);
                 let denom = (v[j] / bc2).sqrt() + eps;
                 p[j] += (c1 * g[j]) / denom;
                 p[j] += (c2 * m[j]) / denom;
             }
-        }
+        });
         Ok(())
     }
 

@@ -4,9 +4,8 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
-use crate::host::{StepCount, pow};
-use crate::moments::{Betas, weight_decay, zeros_like};
-use crate::optimizer::{check_shapes, load_gradient};
+use crate::host::pow;
+use crate::moments::{Moments, Prepare};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`RAdam`], with torch.optim.RAdam's keys and defaults.
@@ -69,10 +68,7 @@ impl OptimizerConfig for RAdamConfig {
 #[derive(Debug, Clone)]
 pub struct RAdam<F> {
     config: RAdamConfig,
-    step: StepCount,
-    m: Vec<Vec<F>>,
-    v: Vec<Vec<F>>,
-    scratch: Vec<F>,
+    moments: Moments<F>,
 }
 
 impl<F: Real> RAdam<F> {
@@ -80,10 +76,7 @@ impl<F: Real> RAdam<F> {
     pub fn new(config: RAdamConfig) -> Self {
         Self {
             config,
-            step: StepCount::default(),
-            m: Vec::new(),
-            v: Vec::new(),
-            scratch: Vec::new(),
+            moments: Moments::new(),
         }
     }
 }
@@ -96,13 +89,8 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
         lr: f64,
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
-        check_shapes(params, grads)?;
+        let t = self.moments.begin(params, grads)?;
         let c = &self.config;
-        if self.m.len() != params.len() {
-            self.m = zeros_like(params);
-            self.v = zeros_like(params);
-        }
-        let t = self.step.advance();
         let [beta1, beta2] = c.betas;
         let bias_correction1 = 1.0 - pow(beta1, t);
         let bias_correction2 = 1.0 - pow(beta2, t);
@@ -118,14 +106,15 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
         let bc2_sqrt = F::host(pow(bias_correction2, 0.5));
         let lr_f = F::host(lr);
         let eps = F::host(c.eps);
-        let betas = Betas::<F>::new(c.betas);
-        for (i, (p, g_in)) in params.iter_mut().zip(grads).enumerate() {
-            let g = &mut self.scratch;
-            load_gradient(g, g_in, c.maximize);
-            weight_decay(p, g, c.weight_decay, c.decoupled_weight_decay, lr);
-            let (m, v) = (&mut self.m[i], &mut self.v[i]);
+        let how = Prepare {
+            maximize: c.maximize,
+            weight_decay: c.weight_decay,
+            decoupled: c.decoupled_weight_decay,
+            lr,
+            betas: c.betas,
+        };
+        self.moments.update(params, grads, how, |_, p, _g, m, v| {
             for j in 0..p.len() {
-                betas.update(&mut m[j], &mut v[j], g[j]);
                 let m_hat = m[j] / bc1;
                 let u = if rectify {
                     let den = v[j].sqrt() + eps;
@@ -137,7 +126,7 @@ impl<F: Real> Optimizer<F> for RAdam<F> {
                 };
                 p[j] -= u;
             }
-        }
+        });
         Ok(())
     }
 
