@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
-use descent_runner::{Registry, RunOptions, StopReason, run_file};
+use descent_runner::{Config, Experiment, Registry, RunOptions, StopReason, run_file};
 
 /// descent: linear algebra by gradient descent, driven by TOML configs.
 #[derive(Debug, Parser)]
@@ -29,6 +31,14 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Validate a config (and build its problem, reading its files) without running it.
+    Check {
+        /// The config file.
+        config: PathBuf,
+        /// Override a key, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
     },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
@@ -75,16 +85,55 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Check { config, sets } => {
+            let checked = Config::load(&config, &sets, &registry)
+                .map_err(anyhow::Error::from)
+                .and_then(|c| Ok(Experiment::new(c)?));
+            match checked {
+                Ok(e) => {
+                    let c = &e.config;
+                    #[allow(clippy::print_stdout)]
+                    {
+                        println!(
+                            "{}: ok: {} with {} parameter(s), {} iterations, dtype {}",
+                            config.display(),
+                            e.problem.kind(),
+                            e.problem.parameters().len(),
+                            c.iterations,
+                            c.dtype.name()
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("error: {e:#}");
+                    }
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Run {
             config,
             sets,
             out,
             quiet,
         } => {
+            let interrupt = Arc::new(AtomicBool::new(false));
+            let flag = interrupt.clone();
+            // The first Ctrl-C stops the run cleanly after the current iteration; a second one
+            // exits at once.
+            let handler = ctrlc::set_handler(move || {
+                if flag.swap(true, Ordering::SeqCst) {
+                    std::process::exit(130);
+                }
+            });
             let options = RunOptions {
                 sets,
                 out,
                 quiet,
+                interrupt: handler.is_ok().then_some(interrupt),
                 ..RunOptions::default()
             };
             match run_file(&config, &options, &registry) {
@@ -103,6 +152,17 @@ fn main() -> ExitCode {
                         );
                     }
                     ExitCode::from(2)
+                }
+                Ok(outcome) if outcome.summary.stop_reason == StopReason::Interrupted => {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!(
+                            "interrupted: {} iterations done; the files are complete up to there, in {}",
+                            outcome.summary.iterations,
+                            outcome.dir.display()
+                        );
+                    }
+                    ExitCode::from(130)
                 }
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {

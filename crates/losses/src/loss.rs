@@ -11,4 +11,11 @@ pub trait Loss: Send + Sync {
     fn name(&self) -> &str;
     /// The loss of `prediction` against `target` (same shape), as a 0-dimensional tensor.
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor>;
+    /// For a loss that is a constant multiple of `sum(d^2)` over `entries` entries: that multiple
+    /// (`mse`: `1 / entries`, `sse`: 1). `None` otherwise. The runner uses it to name the largest
+    /// stable plain-SGD learning rate of a quadratic problem.
+    fn square_sum_scale(&self, entries: usize) -> Option<f64> {
+        let _ = entries;
+        None
+    }
 }

@@ -20,6 +20,10 @@ impl Loss for Mse {
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         candle_nn::loss::mse(prediction, target)
     }
+
+    fn square_sum_scale(&self, entries: usize) -> Option<f64> {
+        Some(1.0 / entries as f64)
+    }
 }
 
 #[cfg(test)]

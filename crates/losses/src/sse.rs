@@ -17,6 +17,10 @@ impl Loss for Sse {
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         prediction.sub(target)?.sqr()?.sum_all()
     }
+
+    fn square_sum_scale(&self, _entries: usize) -> Option<f64> {
+        Some(1.0)
+    }
 }
 
 /// Config of [`Sse`]: no keys.

@@ -199,6 +199,10 @@ impl Problem for Indicator {
         Some(vec![scaled_transpose(&self.b_matrix)])
     }
 
+    fn curvature(&self) -> Option<f64> {
+        self.singular_values.first().map(|s| 2.0 * s * s)
+    }
+
     fn facts(&self, start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
         let words = self.b_matrix.cols();
         let s = &self.singular_values;

@@ -135,6 +135,11 @@ impl Problem for Inverse {
         Some(vec![scaled_transpose(&self.matrix)])
     }
 
+    fn curvature(&self) -> Option<f64> {
+        let s = descent_tensor::exact::singular_values(&self.matrix).ok()?;
+        s.first().map(|s| 2.0 * s * s)
+    }
+
     fn facts(&self, _start: &[Matrix], _result: &[Matrix]) -> Vec<Fact> {
         vec![
             Fact::new(

@@ -175,6 +175,11 @@ impl Problem for LinearSystem {
         )])
     }
 
+    fn curvature(&self) -> Option<f64> {
+        let s = descent_tensor::exact::singular_values(&self.a_matrix).ok()?;
+        s.first().map(|s| 2.0 * s * s)
+    }
+
     fn facts(&self, _start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
         let source = if self.square {
             "x = A \\ b by faer (LU with partial pivoting), f64"

@@ -73,6 +73,13 @@ pub trait Problem: Send + Sync {
     /// Facts for the summary, given the start and the final iterate (one matrix per parameter each):
     /// where the exact answer comes from, the condition number, and the problem's own figures.
     fn facts(&self, start: &[Matrix], result: &[Matrix]) -> Vec<Fact>;
+    /// For a prediction linear in the parameters: the largest eigenvalue of the Hessian of
+    /// `sum((prediction - target)^2)`, `2 σ_max^2` of the matrix the parameters are multiplied by.
+    /// A loss that scales the sum (mse divides by the number of entries) scales it alike. `None`
+    /// for problems that are not quadratic (`svd`). The runner's divergence message uses it.
+    fn curvature(&self) -> Option<f64> {
+        None
+    }
     /// The error of an iterate (one matrix per parameter) against the exact answer.
     fn errors(
         &self,

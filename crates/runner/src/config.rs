@@ -85,6 +85,69 @@ impl Default for InitConfig {
     }
 }
 
+/// `[stop]`: when the loop ends before its last iteration. Every rule is off unless given.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StopConfig {
+    /// The most iterations (the same as the top-level `iterations`; give one of the two).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iterations: Option<usize>,
+    /// Stop once the loss is below this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub loss_below: Option<f64>,
+    /// Stop once the gradient's Euclidean norm is below this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grad_norm_below: Option<f64>,
+    /// Stop once the loss improved by less than this fraction over the last `window` iterations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rel_improvement_below: Option<f64>,
+    /// The window of `rel_improvement_below` (default 10).
+    pub window: usize,
+    /// Stop after this many seconds of wall time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<f64>,
+    /// A loss above this is divergence (default: 1e10 times the first loss).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diverge_above: Option<f64>,
+}
+
+impl Default for StopConfig {
+    fn default() -> Self {
+        Self {
+            iterations: None,
+            loss_below: None,
+            grad_norm_below: None,
+            rel_improvement_below: None,
+            window: 10,
+            seconds: None,
+            diverge_above: None,
+        }
+    }
+}
+
+impl StopConfig {
+    /// The first invalid key and why.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        let positive = |key, v: Option<f64>| match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => {
+                Err((key, format!("must be a finite number > 0, got {x}")))
+            }
+            _ => Ok(()),
+        };
+        if let Some(x) = self.loss_below.filter(|x| !x.is_finite()) {
+            return Err(("loss_below", format!("must be finite, got {x}")));
+        }
+        positive("grad_norm_below", self.grad_norm_below)?;
+        positive("rel_improvement_below", self.rel_improvement_below)?;
+        positive("seconds", self.seconds)?;
+        positive("diverge_above", self.diverge_above)?;
+        if self.window == 0 {
+            return Err(("window", "must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
 fn default_log_every() -> usize {
     20
 }
@@ -103,7 +166,10 @@ struct RawConfig {
     name: Option<String>,
     #[serde(default)]
     seed: i64,
-    iterations: usize,
+    #[serde(default)]
+    iterations: Option<usize>,
+    #[serde(default)]
+    stop: StopConfig,
     #[serde(default = "default_log_every")]
     log_every: usize,
     #[serde(default)]
@@ -138,8 +204,10 @@ pub struct Config {
     pub name: String,
     /// The seed of every random draw (torch's `manual_seed`; only the low 32 bits matter for torch).
     pub seed: i64,
-    /// Number of optimizer steps.
+    /// The most optimizer steps.
     pub iterations: usize,
+    /// The stop rules and the divergence threshold (`stop.iterations` is folded into `iterations`).
+    pub stop: StopConfig,
     /// Print the loss and the difference every `log_every` iterations (0: never).
     pub log_every: usize,
     /// Element type.
@@ -223,9 +291,28 @@ impl Config {
             overrides,
         };
         let raw: RawConfig = parse_table(table).map_err(|e| doc.error(&e.path, e.reason))?;
-        if raw.iterations == 0 {
-            return Err(doc.error_at("iterations", "must be at least 1".into()));
+        let iterations = match (raw.iterations, raw.stop.iterations) {
+            (Some(_), Some(_)) => {
+                return Err(doc.error_at(
+                    "stop.iterations",
+                    "give the number of iterations once: `iterations` or `stop.iterations`".into(),
+                ));
+            }
+            (Some(n), None) => ("iterations", n),
+            (None, Some(n)) => ("stop.iterations", n),
+            (None, None) => return Err(doc.error_at("iterations", "missing key".into())),
+        };
+        if iterations.1 == 0 {
+            return Err(doc.error_at(iterations.0, "must be at least 1".into()));
         }
+        let iterations = iterations.1;
+        if let Err((key, reason)) = raw.stop.check() {
+            return Err(doc.error_at(&format!("stop.{key}"), reason));
+        }
+        let stop = StopConfig {
+            iterations: None,
+            ..raw.stop.clone()
+        };
         if let Err(e) = raw.device.candle() {
             return Err(doc.error_at("device", e.to_string()));
         }
@@ -271,7 +358,7 @@ impl Config {
         }
         let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
         let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
-        check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), raw.iterations)?;
+        check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), iterations)?;
         let transforms = raw
             .transform
             .into_iter()
@@ -287,7 +374,8 @@ impl Config {
             file: file.to_path_buf(),
             name,
             seed: raw.seed,
-            iterations: raw.iterations,
+            iterations,
+            stop,
             log_every: raw.log_every,
             dtype: raw.dtype,
             device: raw.device,
@@ -457,6 +545,9 @@ impl Config {
         put("seed", toml::Value::Integer(self.seed));
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
+        if let Ok(stop) = toml::Value::try_from(&self.stop) {
+            put("stop", stop);
+        }
         put("dtype", toml::Value::String(self.dtype.name().into()));
         put(
             "device",

@@ -70,23 +70,31 @@ pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Re
     }
 }
 
-/// Writes the run's files into its directory.
+/// Writes the run's files into its directory. The metrics stream to a hidden temporary file while
+/// the run goes on and become `metrics.csv` when it ends, so a killed run leaves no partial CSV.
 #[derive(Debug)]
 pub struct RunFiles {
     dir: PathBuf,
     dtype: Dtype,
-    records: Vec<Record>,
+    metrics: Option<csv::Writer<fs::File>>,
 }
 
 impl RunFiles {
     /// Files for a run in `dir`, starting with the resolved config.
     pub fn new(dir: PathBuf, dtype: Dtype, resolved_config: &str) -> anyhow::Result<Self> {
         write_bytes_atomic(&dir.join("config.toml"), resolved_config.as_bytes())?;
+        let tmp = Self::metrics_tmp(&dir);
+        let metrics =
+            csv::Writer::from_path(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         Ok(Self {
             dir,
             dtype,
-            records: Vec::new(),
+            metrics: Some(metrics),
         })
+    }
+
+    fn metrics_tmp(dir: &Path) -> PathBuf {
+        dir.join(".metrics.csv.tmp")
     }
 
     /// The run directory.
@@ -109,19 +117,22 @@ impl RunFiles {
 
 impl Observer for RunFiles {
     fn record(&mut self, record: &Record) -> anyhow::Result<()> {
-        self.records.push(*record);
+        if let Some(w) = &mut self.metrics {
+            w.serialize(record)?;
+        }
         Ok(())
     }
 
     fn finish(&mut self, summary: &Summary, result: &[(String, Matrix)]) -> anyhow::Result<()> {
-        write_atomic(&self.dir.join("metrics.csv"), |tmp| {
-            let mut w = csv::Writer::from_path(tmp)?;
-            for r in &self.records {
-                w.serialize(r)?;
-            }
-            w.flush()?;
-            Ok(())
-        })?;
+        if let Some(w) = self.metrics.take() {
+            let file = w
+                .into_inner()
+                .map_err(|e| anyhow::anyhow!("writing metrics.csv: {}", e.error()))?;
+            file.sync_all()?;
+            let tmp = Self::metrics_tmp(&self.dir);
+            fs::rename(&tmp, self.dir.join("metrics.csv"))
+                .with_context(|| format!("renaming {}", tmp.display()))?;
+        }
         let json = serde_json::to_string_pretty(summary)?;
         write_bytes_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
         for ((_, m), file) in result.iter().zip(Self::result_names(result)) {

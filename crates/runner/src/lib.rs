@@ -17,12 +17,13 @@ mod locate;
 mod observer;
 mod overrides;
 mod registry;
+mod stop;
 mod train;
 mod transformed;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{Config, Document, InitConfig, InitKind};
+pub use config::{Config, Document, InitConfig, InitKind, StopConfig};
 pub use console::{Console, format_matrix, sci};
 pub use context::{RunContext, read_csv, read_npy, round_to};
 pub use error::{ConfigError, Origin};
@@ -49,6 +50,8 @@ pub struct RunOptions {
     pub runs_root: PathBuf,
     /// Print nothing on the console.
     pub quiet: bool,
+    /// Set by a Ctrl-C handler: the run stops cleanly before its next iteration.
+    pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -58,6 +61,7 @@ impl Default for RunOptions {
             out: None,
             runs_root: PathBuf::from("runs"),
             quiet: false,
+            interrupt: None,
         }
     }
 }
@@ -82,7 +86,8 @@ pub fn run_file(
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
     let config = Config::load(path, &options.sets, registry)?;
-    let experiment = Experiment::new(config)?;
+    let mut experiment = Experiment::new(config)?;
+    experiment.interrupt = options.interrupt.clone();
     let c = &experiment.config;
     let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;

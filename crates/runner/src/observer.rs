@@ -49,7 +49,17 @@ pub struct Checkpoint {
 pub enum StopReason {
     /// All configured iterations ran.
     Iterations,
-    /// The loss or a parameter became NaN or infinite.
+    /// `stop.loss_below` fired.
+    LossBelow,
+    /// `stop.grad_norm_below` fired.
+    GradNormBelow,
+    /// `stop.rel_improvement_below` fired.
+    RelImprovementBelow,
+    /// `stop.seconds` ran out.
+    Seconds,
+    /// The run was interrupted (Ctrl-C).
+    Interrupted,
+    /// The loss or a parameter became NaN or infinite, or the loss passed `stop.diverge_above`.
     Diverged,
 }
 
@@ -58,9 +68,25 @@ impl StopReason {
     pub fn name(self) -> &'static str {
         match self {
             StopReason::Iterations => "iterations",
+            StopReason::LossBelow => "loss_below",
+            StopReason::GradNormBelow => "grad_norm_below",
+            StopReason::RelImprovementBelow => "rel_improvement_below",
+            StopReason::Seconds => "seconds",
+            StopReason::Interrupted => "interrupted",
             StopReason::Diverged => "diverged",
         }
     }
+
+    /// Every reason, for parsing names back.
+    pub const ALL: [StopReason; 7] = [
+        StopReason::Iterations,
+        StopReason::LossBelow,
+        StopReason::GradNormBelow,
+        StopReason::RelImprovementBelow,
+        StopReason::Seconds,
+        StopReason::Interrupted,
+        StopReason::Diverged,
+    ];
 }
 
 /// The end of a run, as written to summary.json.

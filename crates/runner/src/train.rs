@@ -1,5 +1,7 @@
 //! The loop: objective, backward, optimizer step, schedule; records and checkpoints go to observers.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -16,6 +18,7 @@ use crate::evaluate::Evaluator;
 use crate::init::initial_values;
 use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 use crate::registry::{OptimizerFactory, TransformFactory};
+use crate::stop::StopRules;
 use crate::transformed::Transformed;
 
 /// A config with its parts built: ready to run.
@@ -28,6 +31,10 @@ pub struct Experiment {
     pub loss: Box<dyn Loss>,
     /// The starting point, one matrix per parameter (already rounded to the dtype).
     pub start: Vec<Matrix>,
+    /// When set (by a Ctrl-C handler), the loop stops before its next iteration, as `interrupted`.
+    pub interrupt: Option<Arc<AtomicBool>>,
+    /// Plain SGD's largest stable learning rate `2 / L`, for quadratic problems under a squared loss.
+    pub stable_lr: Option<f64>,
     device: Device,
 }
 
@@ -48,11 +55,19 @@ impl Experiment {
         let loss = config.loss.build();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
+        let entries = problem.target().elem_count();
+        let stable_lr = problem
+            .curvature()
+            .zip(loss.square_sum_scale(entries))
+            .map(|(curvature, scale)| 2.0 / (curvature * scale))
+            .filter(|lr| lr.is_finite());
         Ok(Self {
             config,
             problem,
             loss,
             start,
+            interrupt: None,
+            stable_lr,
             device,
         })
     }
@@ -127,8 +142,18 @@ impl Experiment {
             o.start(&start)?;
         }
         let timer = Instant::now();
+        let mut rules = StopRules::new(&c.stop, self.stable_lr);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
+            if self
+                .interrupt
+                .as_ref()
+                .is_some_and(|flag| flag.load(Ordering::Relaxed))
+            {
+                stop = StopReason::Interrupted;
+                message = Some(format!("interrupted before iteration {t}"));
+                break;
+            }
             let mut eval = objective
                 .evaluator
                 .evaluate_at(&params)
@@ -149,13 +174,9 @@ impl Experiment {
             for o in observers.iter_mut() {
                 o.record(&record)?;
             }
-            if !(eval.loss.is_finite() && grad_norm.is_finite()) {
-                stop = StopReason::Diverged;
-                message = Some(format!(
-                    "the loss is {} and the gradient norm {} at iteration {t}: the run diverged; \
-                     the learning rate {} is probably too large for this problem",
-                    eval.loss, grad_norm, record.lr
-                ));
+            if let Some((reason, why)) = rules.check(&record) {
+                stop = reason;
+                message = Some(why);
                 break;
             }
             if c.log_every > 0 && t % c.log_every == 0 {
@@ -172,10 +193,10 @@ impl Experiment {
                     o.checkpoint(&checkpoint)?;
                 }
             }
+            objective.transform(&mut eval.grads);
             if let Some(momentum) = schedule.momentum() {
                 optimizer.set_momentum(momentum);
             }
-            objective.transform(&mut eval.grads);
             optimizer
                 .step(&mut params, &eval.grads, record.lr, &mut objective)
                 .with_context(|| format!("optimizer step at iteration {t}"))?;
@@ -188,10 +209,11 @@ impl Experiment {
             .evaluate_at(&params)
             .map(|e| e.loss)
             .unwrap_or(f64::NAN);
-        if stop == StopReason::Iterations && !final_loss.is_finite() {
+        if stop != StopReason::Diverged && !final_loss.is_finite() {
             stop = StopReason::Diverged;
             message = Some(format!(
-                "the loss is {final_loss} after the last update: the run diverged; the learning rate is probably too large"
+                "the loss is {final_loss} after the last update (iteration {done}): {}",
+                rules.cause(schedule.lr())
             ));
         }
         let result: Vec<(String, Matrix)> = specs

@@ -170,13 +170,23 @@ fn a_diverging_run_reports_it_and_keeps_its_files() {
     )
     .expect("run");
     assert_eq!(outcome.summary.stop_reason, StopReason::Diverged);
-    let message = outcome.summary.message.expect("message");
+    let message = outcome.summary.message.clone().expect("message");
+    // The partial run's files are complete: one metrics row per evaluated iterate, the last one
+    // the iteration the message names.
+    let rows = losses(&out);
+    assert_eq!(rows.len(), outcome.summary.iterations + 1);
     assert!(
-        message.contains("iteration") && message.contains("learning rate"),
+        message.contains(&format!("at iteration {}", rows.len() - 1)),
         "{message}"
     );
-    assert!(outcome.summary.iterations < 100);
-    assert!(out.join("summary.json").is_file() && out.join("metrics.csv").is_file());
+    // For diag(1, 2, 3, 4) under the mean squared error, L = 2 * 4^2 / 16 = 2: SGD is stable
+    // for lr < 2/L = 1.
+    assert!(message.contains("2/L = 1.000e+00"), "{message}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("summary.json parses");
+    assert_eq!(summary["stop_reason"], "diverged");
+    assert!(out.join("result.npy").is_file());
     std::fs::remove_dir_all(out).ok();
 }
 
