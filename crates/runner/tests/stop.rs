@@ -94,7 +94,7 @@ fn iterations_is_given_once() {
         &["stop.iterations=5".into()],
         &Registry::default(),
     );
-    let e = config.err().expect("both is an error");
+    let e = config.expect_err("both is an error");
     assert_eq!(e.key, "stop.iterations");
     let only_stop = "seed = 314\nlog_every = 0\n[stop]\niterations = 7\n[problem]\nkind = \"inverse\"\nmatrix = { diag = [1.0, 2.0] }\n[optimizer]\nkind = \"sgd\"\nlr = 0.5\n";
     let c = Config::from_text(Path::new("s.toml"), only_stop, &[], &Registry::default())
@@ -106,8 +106,7 @@ fn iterations_is_given_once() {
         &["stop.window=0".into()],
         &Registry::default(),
     )
-    .err()
-    .expect("window 0");
+    .expect_err("window 0");
     assert_eq!(e.key, "stop.window");
 }
 
