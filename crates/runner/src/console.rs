@@ -1,9 +1,12 @@
-//! `Console`: the notebook-style lines on stdout (start product, loss and difference at checkpoints, summary).
+//! `Console`: the notebook-style lines on stdout (start product, loss and difference at checkpoints, summary), with a progress bar on a terminal.
 #![allow(clippy::print_stdout)]
 
-use descent_tensor::Matrix;
+use std::io::IsTerminal as _;
 
-use crate::observer::{Checkpoint, Observer, Start, Summary};
+use descent_tensor::Matrix;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::observer::{Checkpoint, Observer, Record, Start, Summary};
 
 /// Format a number in scientific notation with `digits` digits after the point: `1.66504e-01`.
 pub fn sci(x: f64, digits: usize) -> String {
@@ -40,13 +43,37 @@ pub fn format_matrix(m: &Matrix, decimals: usize) -> String {
     out
 }
 
-/// Prints the run as the notebook did; silent when `quiet`.
+/// Prints the run as the notebook did; silent when `quiet`. On a terminal it also shows a
+/// progress bar (iteration, loss, lr, iterations/s), with the checkpoint lines printed above it.
 #[derive(Debug, Default)]
 pub struct Console {
     /// Print nothing.
     pub quiet: bool,
     /// The run directory, printed last in the summary.
     pub files: Option<std::path::PathBuf>,
+    /// The number of iterations, for the progress bar; no bar when `None` or not on a terminal.
+    pub iterations: Option<usize>,
+    bar: Option<ProgressBar>,
+}
+
+impl Console {
+    /// A console for a run of `iterations`, printing the run directory `files` at the end.
+    pub fn new(quiet: bool, files: Option<std::path::PathBuf>, iterations: usize) -> Self {
+        Self {
+            quiet,
+            files,
+            iterations: Some(iterations),
+            bar: None,
+        }
+    }
+
+    /// Print a line, above the progress bar when there is one.
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => println!("{text}"),
+        }
+    }
 }
 
 impl Observer for Console {
@@ -69,25 +96,55 @@ impl Observer for Console {
                 start.prediction_label,
                 format_matrix(&start.prediction, 4)
             );
+            if let Some(n) = self.iterations.filter(|_| std::io::stdout().is_terminal()) {
+                let bar = ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stdout());
+                bar.set_style(
+                    ProgressStyle::with_template(
+                        "{bar:30} {pos}/{len}  {msg}  eta {eta}",
+                    )?,
+                );
+                self.bar = Some(bar);
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, r: &Record) -> anyhow::Result<()> {
+        if let Some(bar) = &self.bar {
+            bar.set_position(r.iteration as u64 + 1);
+            // Formatting costs more than an iteration of a small problem: refresh the text
+            // every 64 iterations (the bar itself redraws at most 20 times a second).
+            if r.iteration % 64 == 0 {
+                bar.set_message(format!(
+                    "loss {}  lr {}  {:.0} it/s",
+                    sci(r.loss, 3),
+                    sci(r.lr, 3),
+                    bar.per_sec()
+                ));
+            }
         }
         Ok(())
     }
 
     fn checkpoint(&mut self, c: &Checkpoint) -> anyhow::Result<()> {
         if !self.quiet {
-            println!(
-                "\nt = {:<6} loss = {}   lr = {}   |grad| = {}",
+            self.line(&format!(
+                "\nt = {:<6} loss = {}   lr = {}   |grad| = {}\nDiff ({}):\n{}",
                 c.record.iteration,
                 sci(c.record.loss, 5),
                 c.record.lr,
-                sci(c.record.grad_norm, 3)
-            );
-            println!("Diff ({}):\n{}", c.label, format_matrix(&c.difference, 2));
+                sci(c.record.grad_norm, 3),
+                c.label,
+                format_matrix(&c.difference, 2)
+            ));
         }
         Ok(())
     }
 
     fn finish(&mut self, s: &Summary, _result: &[(String, Matrix)]) -> anyhow::Result<()> {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
         if self.quiet {
             return Ok(());
         }

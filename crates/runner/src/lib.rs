@@ -91,10 +91,7 @@ pub fn run_file(
     let c = &experiment.config;
     let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
-    let mut console = Console {
-        quiet: options.quiet,
-        files: Some(dir.clone()),
-    };
+    let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
     let summary = experiment.run(&mut [&mut console, &mut files])?;
     Ok(RunOutcome { summary, dir })
 }
