@@ -114,7 +114,7 @@ impl Observer for Console {
             bar.set_position(r.iteration as u64 + 1);
             // Formatting costs more than an iteration of a small problem: refresh the text
             // every 64 iterations (the bar itself redraws at most 20 times a second).
-            if r.iteration % 64 == 0 {
+            if r.iteration.is_multiple_of(64) {
                 bar.set_message(format!(
                     "loss {}  lr {}  {:.0} it/s",
                     sci(r.loss, 3),
