@@ -97,12 +97,11 @@ impl Observer for Console {
                 format_matrix(&start.prediction, 4)
             );
             if let Some(n) = self.iterations.filter(|_| std::io::stdout().is_terminal()) {
-                let bar = ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stdout());
-                bar.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {pos}/{len}  {msg}  eta {eta}",
-                    )?,
-                );
+                let bar =
+                    ProgressBar::with_draw_target(Some(n as u64), ProgressDrawTarget::stdout());
+                bar.set_style(ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len}  {msg}  eta {eta}",
+                )?);
                 self.bar = Some(bar);
             }
         }

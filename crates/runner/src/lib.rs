@@ -16,8 +16,16 @@ mod init;
 mod locate;
 mod observer;
 mod overrides;
+mod pictures;
+mod plot_heatmap;
+mod plot_loss;
+mod plot_singular;
+mod plot_system;
 mod registry;
+mod render;
+mod report;
 mod stop;
+mod thin;
 mod train;
 mod transformed;
 
@@ -32,10 +40,18 @@ pub use files::{RunFiles, create_run_dir, write_atomic};
 pub use init::initial_values;
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
+pub use pictures::Pictures;
+pub use plot_heatmap::heatmap_svg;
+pub use plot_loss::{LossPoint, loss_svg};
+pub use plot_singular::singular_svg;
+pub use plot_system::system_svg;
 pub use registry::{
     Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
     ScheduleFactory, TransformFactory, parse_table,
 };
+pub use render::{CheckpointData, Picture, RenderInput, pictures, render, two_unknowns};
+pub use report::{escape, report_html};
+pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;
 
@@ -92,6 +108,7 @@ pub fn run_file(
     let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
-    let summary = experiment.run(&mut [&mut console, &mut files])?;
+    let mut pictures = Pictures::new(dir.clone(), c.resolved_toml());
+    let summary = experiment.run(&mut [&mut console, &mut files, &mut pictures])?;
     Ok(RunOutcome { summary, dir })
 }

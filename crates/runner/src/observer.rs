@@ -17,6 +17,10 @@ pub struct Start {
     pub prediction: Matrix,
     /// The problem's data worth showing (`A`, `b`, `B`), labelled.
     pub inputs: Vec<(String, Matrix)>,
+    /// The problem's kind (`inverse`).
+    pub problem: String,
+    /// The exact answer, one named matrix per parameter.
+    pub exact: Vec<(String, Matrix)>,
 }
 
 /// One iteration: the loss at the iterate before update `iteration`, and the update's lr.
@@ -130,6 +134,15 @@ pub trait Observer {
     }
     /// After the loss of each iteration is known.
     fn record(&mut self, _record: &Record) -> anyhow::Result<()> {
+        Ok(())
+    }
+    /// Whether this observer wants [`Observer::iterate`] calls (each costs a copy of the parameters).
+    fn wants_iterates(&self) -> bool {
+        false
+    }
+    /// The parameters (as f64, one row-major buffer each) at the start (`iteration` 0) and after
+    /// each update (`iteration` = updates done); only called when `wants_iterates`.
+    fn iterate(&mut self, _iteration: usize, _params: &[Vec<f64>]) -> anyhow::Result<()> {
         Ok(())
     }
     /// Every `log_every` iterations.

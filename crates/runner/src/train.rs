@@ -80,7 +80,18 @@ impl Experiment {
         }
     }
 
-    fn headline(&self) -> String {
+    /// The exact answer, one named matrix per parameter.
+    pub fn exact(&self) -> Vec<(String, Matrix)> {
+        self.problem
+            .parameters()
+            .iter()
+            .zip(self.problem.exact())
+            .map(|(p, m)| (p.name.clone(), m.clone()))
+            .collect()
+    }
+
+    /// One line describing the run (problem, shape, optimizer, lr, iterations, dtype, seed).
+    pub fn headline(&self) -> String {
         let c = &self.config;
         let p = &self.problem.parameters()[0];
         format!(
@@ -137,9 +148,24 @@ impl Experiment {
             prediction_label: self.problem.prediction_label(),
             prediction: objective.evaluator.prediction(&params)?,
             inputs: self.problem.inputs(),
+            problem: self.problem.kind().to_string(),
+            exact: self.exact(),
         };
         for o in observers.iter_mut() {
             o.start(&start)?;
+        }
+        let wants_iterates = observers.iter().any(|o| o.wants_iterates());
+        let widen = |params: &[Vec<F>]| -> Vec<Vec<f64>> {
+            params
+                .iter()
+                .map(|p| p.iter().map(|v| v.widen()).collect())
+                .collect()
+        };
+        if wants_iterates {
+            let start = widen(&params);
+            for o in observers.iter_mut() {
+                o.iterate(0, &start)?;
+            }
         }
         let timer = Instant::now();
         let mut rules = StopRules::new(&c.stop, self.stable_lr);
@@ -202,6 +228,12 @@ impl Experiment {
                 .with_context(|| format!("optimizer step at iteration {t}"))?;
             schedule.step(eval.loss);
             done = t + 1;
+            if wants_iterates {
+                let now = widen(&params);
+                for o in observers.iter_mut() {
+                    o.iterate(done, &now)?;
+                }
+            }
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
         let final_loss = objective

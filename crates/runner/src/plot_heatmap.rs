@@ -1,0 +1,184 @@
+//! Heatmaps of a matrix (the notebook's `imshow` of the difference), with a colour bar, as SVG.
+
+use descent_tensor::Matrix;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::console::sci;
+
+/// The most cells drawn along each side; larger matrices are shown as blocks (each the entry of
+/// largest magnitude in its block, sign kept).
+pub const MAX_CELLS: usize = 64;
+
+/// `m` shrunk to at most `MAX_CELLS` a side by taking, in each block, the entry of largest magnitude.
+pub fn blocks(m: &Matrix) -> Matrix {
+    let (rows, cols) = m.shape();
+    let (br, bc) = (
+        rows.div_ceil(MAX_CELLS).max(1),
+        cols.div_ceil(MAX_CELLS).max(1),
+    );
+    if br == 1 && bc == 1 {
+        return m.clone();
+    }
+    Matrix::from_fn(rows.div_ceil(br), cols.div_ceil(bc), |i, j| {
+        let mut best = 0.0f64;
+        for r in i * br..((i + 1) * br).min(rows) {
+            for c in j * bc..((j + 1) * bc).min(cols) {
+                let v = m.get(r, c);
+                if v.abs() > best.abs() || v.is_nan() {
+                    best = v;
+                }
+            }
+        }
+        best
+    })
+}
+
+/// A diverging colour for `t` in [-1, 1]: blue below 0, white at 0, red above (NaN is black).
+fn colour(t: f64) -> RGBColor {
+    if t.is_nan() {
+        return RGBColor(0, 0, 0);
+    }
+    let t = t.clamp(-1.0, 1.0);
+    let (end, s) = if t < 0.0 {
+        ((33.0, 102.0, 172.0), -t)
+    } else {
+        ((178.0, 24.0, 43.0), t)
+    };
+    let mix = |e: f64| (255.0 + (e - 255.0) * s).round() as u8;
+    RGBColor(mix(end.0), mix(end.1), mix(end.2))
+}
+
+/// The heatmap of `m` as an SVG document: a cell per entry (row 0 on top), coloured symmetric
+/// around 0, the values written in the cells of small matrices, and a colour bar.
+pub fn heatmap_svg(m: &Matrix, title: &str) -> anyhow::Result<String> {
+    let shown = blocks(m);
+    let (rows, cols) = shown.shape();
+    let limit = shown
+        .data()
+        .iter()
+        .filter(|v| v.is_finite())
+        .fold(0.0f64, |a, v| a.max(v.abs()));
+    let limit = if limit > 0.0 { limit } else { 1.0 };
+    let title = if shown.shape() == m.shape() {
+        title.to_string()
+    } else {
+        format!(
+            "{title} ({}x{} shown as {rows}x{cols} blocks)",
+            m.rows(),
+            m.cols()
+        )
+    };
+    // Small magnitudes (errors near convergence) are written in scientific notation.
+    let cell_text = |v: f64| {
+        if limit < 0.01 {
+            sci(v, 1)
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 520)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let (main, bar) = root.split_horizontally(530);
+        let mut chart = ChartBuilder::on(&main)
+            .caption(&title, ("sans-serif", 16))
+            .margin(12)
+            .x_label_area_size(36)
+            .y_label_area_size(44)
+            .build_cartesian_2d(
+                // A segmented range a..b has a segment for every value from a to b inclusive.
+                (0..cols as i32 - 1).into_segmented(),
+                (0..rows as i32 - 1).into_segmented(),
+            )?;
+        // Row 0 is drawn on top: the y coordinate of row i is rows - 1 - i.
+        let top = rows as i32 - 1;
+        let label = |v: &SegmentValue<i32>, flip: bool| match v {
+            SegmentValue::CenterOf(k) => format!("{}", if flip { top - k } else { *k }),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc("column")
+            .y_desc("row")
+            .x_labels(cols.min(16))
+            .y_labels(rows.min(16))
+            .label_style(("sans-serif", 12))
+            .x_label_formatter(&|v| label(v, false))
+            .y_label_formatter(&|v| label(v, true))
+            .draw()?;
+        let cells = &shown;
+        chart.draw_series((0..rows).flat_map(|i| {
+            (0..cols).map(move |j| {
+                let (x, y) = (j as i32, top - i as i32);
+                Rectangle::new(
+                    [
+                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                    ],
+                    colour(cells.get(i, j) / limit).filled(),
+                )
+            })
+        }))?;
+        if rows <= 8 && cols <= 8 {
+            chart.draw_series((0..rows).flat_map(|i| {
+                (0..cols).map(move |j| {
+                    let (x, y) = (j as i32, top - i as i32);
+                    Text::new(
+                        cell_text(cells.get(i, j)),
+                        (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                        ("sans-serif", 13)
+                            .into_font()
+                            .color(&BLACK)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                    )
+                })
+            }))?;
+        }
+        let mut legend = ChartBuilder::on(&bar)
+            .margin_top(40)
+            .margin_bottom(48)
+            .margin_right(12)
+            .y_label_area_size(62)
+            .build_cartesian_2d(0f64..1.0, -limit..limit)?;
+        legend
+            .configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(5)
+            .label_style(("sans-serif", 11))
+            .y_label_formatter(&|v| sci(*v, 1))
+            .draw()?;
+        let steps = 100;
+        legend.draw_series((0..steps).map(|k| {
+            let a = -limit + 2.0 * limit * k as f64 / steps as f64;
+            let b = -limit + 2.0 * limit * (k + 1) as f64 / steps as f64;
+            Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0 / limit).filled())
+        }))?;
+        root.present()?;
+    }
+    Ok(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_run_blue_white_red() {
+        assert_eq!(colour(0.0), RGBColor(255, 255, 255));
+        assert_eq!(colour(-1.0), RGBColor(33, 102, 172));
+        assert_eq!(colour(1.0), RGBColor(178, 24, 43));
+    }
+
+    #[test]
+    fn large_matrices_are_shown_as_blocks_keeping_the_largest_entry() {
+        let m = Matrix::from_fn(130, 3, |i, j| if (i, j) == (129, 2) { -5.0 } else { 0.1 });
+        let b = blocks(&m);
+        assert_eq!(b.shape(), (44, 3), "blocks of 3 rows: 130 = 43 * 3 + 1");
+        assert_eq!(b.get(43, 2), -5.0);
+        assert_eq!(blocks(&Matrix::identity(4)), Matrix::identity(4));
+    }
+}

@@ -1,0 +1,91 @@
+//! `loss.svg`: the loss against the iteration on a log scale, with the learning rate on a second axis when it changes.
+
+use plotters::prelude::*;
+
+use crate::console::sci;
+
+/// One point of the loss curve.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossPoint {
+    /// The iteration.
+    pub iteration: usize,
+    /// The loss there.
+    pub loss: f64,
+    /// The learning rate of its update.
+    pub lr: f64,
+}
+
+/// The loss curve as an SVG document. Non-positive or non-finite losses are left out (the axis is
+/// logarithmic); the lr gets its own axis on the right when it is not constant.
+pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
+    let shown: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| p.loss.is_finite() && p.loss > 0.0)
+        .map(|p| (p.iteration as f64, p.loss))
+        .collect();
+    let (lo, hi) = shown
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &(_, y)| {
+            (lo.min(y), hi.max(y))
+        });
+    let (lo, hi) = if shown.is_empty() {
+        (1e-3, 1.0)
+    } else {
+        (lo / 2.0, hi * 2.0)
+    };
+    let x_max = points.last().map_or(1.0, |p| (p.iteration as f64).max(1.0));
+    let lrs: Vec<(f64, f64)> = points.iter().map(|p| (p.iteration as f64, p.lr)).collect();
+    let lr_changes = lrs.iter().any(|&(_, lr)| lr != lrs[0].1);
+    let (lr_lo, lr_hi) = lrs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, y)| {
+            (a.min(y), b.max(y))
+        });
+    let (lr_lo, lr_hi) = if lr_changes && lr_lo.is_finite() && lr_hi > lr_lo {
+        (lr_lo.min(0.0), lr_hi * 1.05)
+    } else {
+        (0.0, 1.0)
+    };
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 440)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .right_y_label_area_size(if lr_changes { 80 } else { 10 })
+            .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?
+            .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
+        chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .y_desc("loss (log scale)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| sci(*v, 0))
+            .draw()?;
+        chart
+            .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))?
+            .label("loss")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
+        if lr_changes {
+            chart
+                .configure_secondary_axes()
+                .y_desc("learning rate")
+                .y_label_formatter(&|v| sci(*v, 1))
+                .draw()?;
+            chart
+                .draw_secondary_series(LineSeries::new(lrs, RED.mix(0.7)))?
+                .label("lr (right axis)")
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.mix(0.7)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+        root.present()?;
+    }
+    Ok(svg)
+}

@@ -1,0 +1,156 @@
+//! Rendering a run's pictures and report from its data, shared by the live run and `cargo xtask report`.
+
+use std::path::Path;
+
+use descent_tensor::Matrix;
+use serde::{Deserialize, Serialize};
+
+use crate::files::write_atomic;
+use crate::plot_heatmap::heatmap_svg;
+use crate::plot_loss::{LossPoint, loss_svg};
+use crate::plot_singular::singular_svg;
+use crate::plot_system::system_svg;
+use crate::report::report_html;
+
+/// A checkpoint as stored in `checkpoints.json`: the difference prediction - target at an iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointData {
+    /// The iteration.
+    pub iteration: usize,
+    /// The loss there.
+    pub loss: f64,
+    /// How the difference is written (`X @ A - I`).
+    pub label: String,
+    /// Rows of the difference.
+    pub rows: usize,
+    /// Columns of the difference.
+    pub cols: usize,
+    /// The difference, row-major.
+    pub data: Vec<f64>,
+}
+
+/// Everything the pictures and the report are drawn from.
+#[derive(Debug, Clone)]
+pub struct RenderInput {
+    /// The run's name.
+    pub name: String,
+    /// One line describing the run.
+    pub headline: String,
+    /// The problem's kind.
+    pub problem: String,
+    /// The resolved config, as written to `config.toml`.
+    pub config_text: String,
+    /// `summary.json` as a JSON value.
+    pub summary: serde_json::Value,
+    /// The loss curve (thinned for long runs).
+    pub points: Vec<LossPoint>,
+    /// The checkpoints (thinned).
+    pub checkpoints: Vec<CheckpointData>,
+    /// The problem's inputs (`A`, `b`).
+    pub inputs: Vec<(String, Matrix)>,
+    /// The exact answer, per parameter.
+    pub exact: Vec<(String, Matrix)>,
+    /// The final iterate, per parameter.
+    pub result: Vec<(String, Matrix)>,
+    /// The iterates of a system in two unknowns (thinned), else empty.
+    pub path: Vec<[f64; 2]>,
+}
+
+/// A picture: its file name, a caption, and the SVG text.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// File name in the run directory.
+    pub file: String,
+    /// What it shows.
+    pub caption: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// The unknowns and right-hand side of a system in two unknowns with one right-hand side, if this is one.
+pub fn two_unknowns(input: &RenderInput) -> Option<(&Matrix, &Matrix)> {
+    let get = |name: &str| input.inputs.iter().find(|(n, _)| n == name).map(|(_, m)| m);
+    let (a, b) = (get("A")?, get("b")?);
+    (input.problem == "linear_system" && a.cols() == 2 && b.cols() == 1).then_some((a, b))
+}
+
+/// Draw every picture of the run.
+pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
+    let mut out = Vec::new();
+    out.push(Picture {
+        file: "loss.svg".into(),
+        caption: "The loss at each iteration (log scale), with the learning rate when it changes"
+            .into(),
+        svg: loss_svg(&input.points, &format!("{}: loss", input.name))?,
+    });
+    for (name, found) in &input.result {
+        let Some((_, exact)) = input.exact.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        if input.problem == "svd" || found.shape() != exact.shape() {
+            continue;
+        }
+        let file = if input.result.len() == 1 {
+            "error.svg".to_string()
+        } else {
+            format!("error_{name}.svg")
+        };
+        out.push(Picture {
+            file,
+            caption: format!("The final error {name} - exact {name} (exact from faer)"),
+            svg: heatmap_svg(&found.sub(exact)?, &format!("final {name} - exact {name}"))?,
+        });
+    }
+    for c in &input.checkpoints {
+        let m = Matrix::new(c.rows, c.cols, c.data.clone())?;
+        out.push(Picture {
+            file: format!("diff_{}.svg", c.iteration),
+            caption: format!(
+                "{} at t = {} (loss {})",
+                c.label,
+                c.iteration,
+                crate::console::sci(c.loss, 3)
+            ),
+            svg: heatmap_svg(&m, &format!("{} at t = {}", c.label, c.iteration))?,
+        });
+    }
+    if let (Some((a, b)), Some((_, x))) = (two_unknowns(input), input.exact.first()) {
+        out.push(Picture {
+            file: "linear_system.svg".into(),
+            caption: "The two equations as lines, the exact solution, and the path of the iterates"
+                .into(),
+            svg: system_svg(a, b, [x.get(0, 0), x.get(1, 0)], &input.path)?,
+        });
+    }
+    if input.problem == "svd" {
+        let s = |v: &[(String, Matrix)]| {
+            v.iter()
+                .find(|(n, _)| n == "s")
+                .map(|(_, m)| m.data().to_vec())
+        };
+        if let (Some(exact), Some(found)) = (s(&input.exact), s(&input.result)) {
+            out.push(Picture {
+                file: "singular_values.svg".into(),
+                caption: "The singular values found against the exact ones".into(),
+                svg: singular_svg(&exact, &found)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Write every picture and `report.html` into `dir`; returns the file names written.
+pub fn render(dir: &Path, input: &RenderInput) -> anyhow::Result<Vec<String>> {
+    let pictures = pictures(input)?;
+    let mut files = Vec::new();
+    for p in &pictures {
+        write_atomic(&dir.join(&p.file), |tmp| Ok(std::fs::write(tmp, &p.svg)?))?;
+        files.push(p.file.clone());
+    }
+    let html = report_html(input, &pictures);
+    write_atomic(&dir.join("report.html"), |tmp| {
+        Ok(std::fs::write(tmp, &html)?)
+    })?;
+    files.push("report.html".into());
+    Ok(files)
+}
