@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
-use descent_runner::{Config, Experiment, Registry, RunOptions, StopReason, run_file};
+use descent_runner::{Config, Experiment, Registry, RunOptions, StopReason, rerender, run_file};
 
 /// descent: linear algebra by gradient descent, driven by TOML configs.
 #[derive(Debug, Parser)]
@@ -39,6 +39,11 @@ enum Command {
         /// Override a key, as for `run` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+    },
+    /// Draw a finished run's pictures and report.html again from the files in its directory.
+    Report {
+        /// The run directory, e.g. runs/diag4/001.
+        dir: PathBuf,
     },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
@@ -85,6 +90,22 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Report { dir } => match rerender(&dir, &registry) {
+            Ok(files) => {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{}: wrote {}", dir.display(), files.join(", "));
+                }
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("error: {e:#}");
+                }
+                ExitCode::FAILURE
+            }
+        },
         Command::Check { config, sets } => {
             let checked = Config::load(&config, &sets, &registry)
                 .map_err(anyhow::Error::from)

@@ -380,3 +380,69 @@ fn check_validates_without_running() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("`stop.seconds`"));
 }
+
+#[test]
+fn report_redraws_the_same_pictures_from_the_files() {
+    let out = temp("rerender");
+    let dir = out.to_str().expect("utf-8");
+    let o = xtask(&["run", "configs/linear2.toml", "--quiet", "--out", dir]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let drawn = ["loss.svg", "error.svg", "diff_40.svg", "linear_system.svg", "report.html"];
+    let before: Vec<Vec<u8>> = drawn
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).expect("file"))
+        .collect();
+    for f in drawn {
+        std::fs::remove_file(out.join(f)).expect("remove");
+    }
+    let o = xtask(&["report", dir]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (f, b) in drawn.iter().zip(before) {
+        assert!(std::fs::read(out.join(f)).expect("redrawn") == b, "{f} differs");
+    }
+    let o = xtask(&["report", "configs"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no summary.json"));
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// The report in a real browser: Debian's chromium, headless, where it is installed (the CI image
+/// does not have it; there the test says so and checks nothing else).
+#[test]
+fn the_report_renders_in_headless_chromium() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file())
+    else {
+        eprintln!("chromium is not installed: the browser check of report.html is skipped");
+        return;
+    };
+    let out = temp("browser");
+    let dir = out.to_str().expect("utf-8");
+    let o = xtask(&["run", "configs/diag4.toml", "--quiet", "--out", dir]);
+    assert!(o.status.success());
+    let page = format!("file://{}", out.join("report.html").display());
+    let browser = |extra: &[&str]| {
+        Command::new(chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .args(extra)
+            .arg(&page)
+            .output()
+            .expect("chromium")
+    };
+    // The DOM as the browser parsed it: the heading, the summary and the seven inline pictures.
+    let dom = browser(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(dom.contains("descent: diag4"), "{dom}");
+    assert_eq!(dom.matches("<svg").count(), 7);
+    // A screenshot: the page paints (a blank page compresses to a few kilobytes).
+    let shot = out.join("report.png");
+    let o = browser(&[
+        "--window-size=1200,3000",
+        &format!("--screenshot={}", shot.display()),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let size = std::fs::metadata(&shot).expect("screenshot").len();
+    assert!(size > 50_000, "screenshot of {size} bytes");
+    std::fs::remove_dir_all(out).ok();
+}

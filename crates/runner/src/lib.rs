@@ -24,6 +24,7 @@ mod plot_system;
 mod registry;
 mod render;
 mod report;
+mod rerender;
 mod stop;
 mod thin;
 mod train;
@@ -51,6 +52,7 @@ pub use registry::{
 };
 pub use render::{CheckpointData, Picture, RenderInput, pictures, render, two_unknowns};
 pub use report::{escape, report_html};
+pub use rerender::rerender;
 pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;
