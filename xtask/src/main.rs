@@ -31,6 +31,9 @@ enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write every picture as PNG (SVG is always written).
+        #[arg(long)]
+        png: bool,
     },
     /// Validate a config (and build its problem, reading its files) without running it.
     Check {
@@ -44,6 +47,9 @@ enum Command {
     Report {
         /// The run directory, e.g. runs/diag4/001.
         dir: PathBuf,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
     },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
@@ -90,7 +96,7 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Report { dir } => match rerender(&dir, &registry) {
+        Command::Report { dir, png } => match rerender(&dir, &registry, png) {
             Ok(files) => {
                 #[allow(clippy::print_stdout)]
                 {
@@ -140,6 +146,7 @@ fn main() -> ExitCode {
             sets,
             out,
             quiet,
+            png,
         } => {
             let interrupt = Arc::new(AtomicBool::new(false));
             let flag = interrupt.clone();
@@ -154,6 +161,7 @@ fn main() -> ExitCode {
                 sets,
                 out,
                 quiet,
+                png,
                 interrupt: handler.is_ok().then_some(interrupt),
                 ..RunOptions::default()
             };

@@ -387,7 +387,13 @@ fn report_redraws_the_same_pictures_from_the_files() {
     let dir = out.to_str().expect("utf-8");
     let o = xtask(&["run", "configs/linear2.toml", "--quiet", "--out", dir]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let drawn = ["loss.svg", "error.svg", "diff_40.svg", "linear_system.svg", "report.html"];
+    let drawn = [
+        "loss.svg",
+        "error.svg",
+        "diff_40.svg",
+        "linear_system.svg",
+        "report.html",
+    ];
     let before: Vec<Vec<u8>> = drawn
         .iter()
         .map(|f| std::fs::read(out.join(f)).expect("file"))
@@ -398,7 +404,10 @@ fn report_redraws_the_same_pictures_from_the_files() {
     let o = xtask(&["report", dir]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     for (f, b) in drawn.iter().zip(before) {
-        assert!(std::fs::read(out.join(f)).expect("redrawn") == b, "{f} differs");
+        assert!(
+            std::fs::read(out.join(f)).expect("redrawn") == b,
+            "{f} differs"
+        );
     }
     let o = xtask(&["report", "configs"]);
     assert_eq!(o.status.code(), Some(1));
@@ -424,7 +433,12 @@ fn the_report_renders_in_headless_chromium() {
     let page = format!("file://{}", out.join("report.html").display());
     let browser = |extra: &[&str]| {
         Command::new(chromium)
-            .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars"])
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+            ])
             .args(extra)
             .arg(&page)
             .output()

@@ -11,6 +11,7 @@ mod console;
 mod context;
 mod error;
 mod evaluate;
+mod figure;
 mod files;
 mod init;
 mod locate;
@@ -42,10 +43,10 @@ pub use init::initial_values;
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;
-pub use plot_heatmap::heatmap_svg;
-pub use plot_loss::{LossPoint, loss_svg};
-pub use plot_singular::singular_svg;
-pub use plot_system::system_svg;
+pub use plot_heatmap::{heatmap_png, heatmap_svg};
+pub use plot_loss::{LossPoint, loss_png, loss_svg};
+pub use plot_singular::{singular_png, singular_svg};
+pub use plot_system::{system_png, system_svg};
 pub use registry::{
     Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
     ScheduleFactory, TransformFactory, parse_table,
@@ -68,6 +69,8 @@ pub struct RunOptions {
     pub runs_root: PathBuf,
     /// Print nothing on the console.
     pub quiet: bool,
+    /// Write PNG copies of the pictures beside the SVGs.
+    pub png: bool,
     /// Set by a Ctrl-C handler: the run stops cleanly before its next iteration.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
@@ -79,6 +82,7 @@ impl Default for RunOptions {
             out: None,
             runs_root: PathBuf::from("runs"),
             quiet: false,
+            png: false,
             interrupt: None,
         }
     }
@@ -110,7 +114,7 @@ pub fn run_file(
     let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
-    let mut pictures = Pictures::new(dir.clone(), c.resolved_toml());
+    let mut pictures = Pictures::new(dir.clone(), c.resolved_toml(), options.png);
     let summary = experiment.run(&mut [&mut console, &mut files, &mut pictures])?;
     Ok(RunOutcome { summary, dir })
 }

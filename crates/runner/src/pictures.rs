@@ -27,13 +27,14 @@ pub struct Pictures {
     checkpoints: Thinned<CheckpointData>,
     path: Thinned<[f64; 2]>,
     wants_path: bool,
+    png: bool,
     /// The files written at the end.
     pub written: Vec<String>,
 }
 
 impl Pictures {
-    /// Pictures of a run in `dir` whose resolved config is `config_text`.
-    pub fn new(dir: PathBuf, config_text: String) -> Self {
+    /// Pictures of a run in `dir` whose resolved config is `config_text`; PNG copies when `png`.
+    pub fn new(dir: PathBuf, config_text: String, png: bool) -> Self {
         Self {
             dir,
             config_text,
@@ -42,6 +43,7 @@ impl Pictures {
             checkpoints: Thinned::new(MAX_CHECKPOINTS),
             path: Thinned::new(MAX_PATH),
             wants_path: false,
+            png,
             written: Vec::new(),
         }
     }
@@ -136,7 +138,7 @@ impl Observer for Pictures {
             result: result.to_vec(),
             path,
         };
-        self.written = render(&self.dir, &input)?;
+        self.written = render(&self.dir, &input, self.png)?;
         Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! Heatmaps of a matrix (the notebook's `imshow` of the difference), with a colour bar, as SVG.
 
 use descent_tensor::Matrix;
+use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::figure::{to_png, to_svg};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::console::sci;
@@ -52,6 +55,22 @@ fn colour(t: f64) -> RGBColor {
 /// The heatmap of `m` as an SVG document: a cell per entry (row 0 on top), coloured symmetric
 /// around 0, the values written in the cells of small matrices, and a colour bar.
 pub fn heatmap_svg(m: &Matrix, title: &str) -> anyhow::Result<String> {
+    to_svg((640, 520), |root| draw_heatmap(root, m, title))
+}
+
+/// Draw the picture of [`heatmap_svg`] as a PNG file at `path`.
+pub fn heatmap_png(path: &std::path::Path, m: &Matrix, title: &str) -> anyhow::Result<()> {
+    to_png(path, (640, 520), |root| draw_heatmap(root, m, title))
+}
+
+fn draw_heatmap<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    m: &Matrix,
+    title: &str,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let shown = blocks(m);
     let (rows, cols) = shown.shape();
     let limit = shown
@@ -77,89 +96,91 @@ pub fn heatmap_svg(m: &Matrix, title: &str) -> anyhow::Result<String> {
             format!("{v:.2}")
         }
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (640, 520)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let (main, bar) = root.split_horizontally(530);
-        let mut chart = ChartBuilder::on(&main)
-            .caption(&title, ("sans-serif", 16))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(44)
-            .build_cartesian_2d(
-                // A segmented range a..b has a segment for every value from a to b inclusive.
-                (0..cols as i32 - 1).into_segmented(),
-                (0..rows as i32 - 1).into_segmented(),
-            )?;
-        // Row 0 is drawn on top: the y coordinate of row i is rows - 1 - i.
-        let top = rows as i32 - 1;
-        let label = |v: &SegmentValue<i32>, flip: bool| match v {
-            SegmentValue::CenterOf(k) => format!("{}", if flip { top - k } else { *k }),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc("column")
-            .y_desc("row")
-            .x_labels(cols.min(16))
-            .y_labels(rows.min(16))
-            .label_style(("sans-serif", 12))
-            .x_label_formatter(&|v| label(v, false))
-            .y_label_formatter(&|v| label(v, true))
-            .draw()?;
-        let cells = &shown;
+    root.fill(&WHITE)?;
+    let (main, bar) = root.split_horizontally(530);
+    let mut chart = ChartBuilder::on(&main)
+        .caption(&title, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(44)
+        .build_cartesian_2d(-0.5f64..cols as f64 - 0.5, -0.5f64..rows as f64 - 0.5)?;
+    // Cell (i, j) is centred at (j, rows - 1 - i): row 0 on top. Ticks only at whole numbers.
+    let top = rows as f64 - 1.0;
+    let whole = |v: f64| (v - v.round()).abs() < 1e-9;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("column")
+        .y_desc("row")
+        .x_labels(cols.min(16))
+        .y_labels(rows.min(16))
+        .label_style(("sans-serif", 12))
+        .x_label_formatter(&|v| {
+            if whole(*v) {
+                format!("{}", v.round())
+            } else {
+                String::new()
+            }
+        })
+        .y_label_formatter(&|v| {
+            if whole(*v) {
+                format!("{}", (top - v).round())
+            } else {
+                String::new()
+            }
+        })
+        .draw()?;
+    let cells = &shown;
+    chart.draw_series((0..rows).flat_map(|i| {
+        (0..cols).map(move |j| {
+            let (x, y) = (j as f64, top - i as f64);
+            Rectangle::new(
+                [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
+                colour(cells.get(i, j) / limit).filled(),
+            )
+        })
+    }))?;
+    if rows <= 8 && cols <= 8 {
         chart.draw_series((0..rows).flat_map(|i| {
             (0..cols).map(move |j| {
-                let (x, y) = (j as i32, top - i as i32);
-                Rectangle::new(
-                    [
-                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                    ],
-                    colour(cells.get(i, j) / limit).filled(),
+                Text::new(
+                    cell_text(cells.get(i, j)),
+                    (j as f64, top - i as f64),
+                    ("sans-serif", 13)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
                 )
             })
         }))?;
-        if rows <= 8 && cols <= 8 {
-            chart.draw_series((0..rows).flat_map(|i| {
-                (0..cols).map(move |j| {
-                    let (x, y) = (j as i32, top - i as i32);
-                    Text::new(
-                        cell_text(cells.get(i, j)),
-                        (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
-                        ("sans-serif", 13)
-                            .into_font()
-                            .color(&BLACK)
-                            .pos(Pos::new(HPos::Center, VPos::Center)),
-                    )
-                })
-            }))?;
-        }
-        let mut legend = ChartBuilder::on(&bar)
-            .margin_top(40)
-            .margin_bottom(48)
-            .margin_right(12)
-            .y_label_area_size(62)
-            .build_cartesian_2d(0f64..1.0, -limit..limit)?;
-        legend
-            .configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_labels(5)
-            .label_style(("sans-serif", 11))
-            .y_label_formatter(&|v| sci(*v, 1))
-            .draw()?;
-        let steps = 100;
-        legend.draw_series((0..steps).map(|k| {
-            let a = -limit + 2.0 * limit * k as f64 / steps as f64;
-            let b = -limit + 2.0 * limit * (k + 1) as f64 / steps as f64;
-            Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0 / limit).filled())
-        }))?;
-        root.present()?;
     }
-    Ok(svg)
+    let mut legend = ChartBuilder::on(&bar)
+        .margin_top(40)
+        .margin_bottom(48)
+        .margin_right(12)
+        .y_label_area_size(62)
+        .build_cartesian_2d(0f64..1.0, -limit..limit)?;
+    legend
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(5)
+        .label_style(("sans-serif", 11))
+        .y_label_formatter(&|v| {
+            if v.abs() < limit * 1e-9 {
+                "0".into()
+            } else {
+                sci(*v, 1)
+            }
+        })
+        .draw()?;
+    let steps = 100;
+    legend.draw_series((0..steps).map(|k| {
+        let a = -limit + 2.0 * limit * k as f64 / steps as f64;
+        let b = -limit + 2.0 * limit * (k + 1) as f64 / steps as f64;
+        Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0 / limit).filled())
+    }))?;
+    Ok(())
 }
 
 #[cfg(test)]

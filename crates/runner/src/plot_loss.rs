@@ -1,6 +1,9 @@
 //! `loss.svg`: the loss against the iteration on a log scale, with the learning rate on a second axis when it changes.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
+
+use crate::figure::{to_png, to_svg};
 
 use crate::console::sci;
 
@@ -18,6 +21,22 @@ pub struct LossPoint {
 /// The loss curve as an SVG document. Non-positive or non-finite losses are left out (the axis is
 /// logarithmic); the lr gets its own axis on the right when it is not constant.
 pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
+    to_svg((760, 440), |root| draw_loss(root, points, title))
+}
+
+/// Draw the picture of [`loss_svg`] as a PNG file at `path`.
+pub fn loss_png(path: &std::path::Path, points: &[LossPoint], title: &str) -> anyhow::Result<()> {
+    to_png(path, (760, 440), |root| draw_loss(root, points, title))
+}
+
+fn draw_loss<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    points: &[LossPoint],
+    title: &str,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let shown: Vec<(f64, f64)> = points
         .iter()
         .filter(|p| p.loss.is_finite() && p.loss > 0.0)
@@ -46,46 +65,41 @@ pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
     } else {
         (0.0, 1.0)
     };
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, 440)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
-            .right_y_label_area_size(if lr_changes { 80 } else { 10 })
-            .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?
-            .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .right_y_label_area_size(if lr_changes { 80 } else { 10 })
+        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?
+        .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
+    chart
+        .configure_mesh()
+        .x_desc("iteration")
+        .y_desc("loss (log scale)")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| sci(*v, 0))
+        .draw()?;
+    chart
+        .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))?
+        .label("loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
+    if lr_changes {
         chart
-            .configure_mesh()
-            .x_desc("iteration")
-            .y_desc("loss (log scale)")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| sci(*v, 0))
+            .configure_secondary_axes()
+            .y_desc("learning rate")
+            .y_label_formatter(&|v| sci(*v, 1))
             .draw()?;
         chart
-            .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))?
-            .label("loss")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
-        if lr_changes {
-            chart
-                .configure_secondary_axes()
-                .y_desc("learning rate")
-                .y_label_formatter(&|v| sci(*v, 1))
-                .draw()?;
-            chart
-                .draw_secondary_series(LineSeries::new(lrs, RED.mix(0.7)))?
-                .label("lr (right axis)")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.mix(0.7)));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-        root.present()?;
+            .draw_secondary_series(LineSeries::new(lrs, RED.mix(0.7)))?
+            .label("lr (right axis)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], RED.mix(0.7)));
     }
-    Ok(svg)
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
 }

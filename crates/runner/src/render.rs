@@ -6,10 +6,10 @@ use descent_tensor::Matrix;
 use serde::{Deserialize, Serialize};
 
 use crate::files::write_atomic;
-use crate::plot_heatmap::heatmap_svg;
-use crate::plot_loss::{LossPoint, loss_svg};
-use crate::plot_singular::singular_svg;
-use crate::plot_system::system_svg;
+use crate::plot_heatmap::{heatmap_png, heatmap_svg};
+use crate::plot_loss::{LossPoint, loss_png, loss_svg};
+use crate::plot_singular::{singular_png, singular_svg};
+use crate::plot_system::{system_png, system_svg};
 use crate::report::report_html;
 
 /// A checkpoint as stored in `checkpoints.json`: the difference prediction - target at an iteration.
@@ -56,15 +56,91 @@ pub struct RenderInput {
     pub path: Vec<[f64; 2]>,
 }
 
-/// A picture: its file name, a caption, and the SVG text.
+/// What a picture draws, with its data: drawn as SVG always, as PNG on request.
+#[derive(Debug, Clone)]
+pub enum Figure {
+    /// The loss curve.
+    Loss {
+        /// Its points.
+        points: Vec<LossPoint>,
+        /// Its title.
+        title: String,
+    },
+    /// A heatmap of a matrix.
+    Heatmap {
+        /// The matrix.
+        matrix: Matrix,
+        /// Its title.
+        title: String,
+    },
+    /// A system in two unknowns.
+    System {
+        /// The m x 2 matrix.
+        a: Matrix,
+        /// The right-hand side.
+        b: Matrix,
+        /// The exact solution.
+        exact: [f64; 2],
+        /// The iterates.
+        path: Vec<[f64; 2]>,
+    },
+    /// Singular values, found against exact.
+    Singular {
+        /// The exact ones.
+        exact: Vec<f64>,
+        /// The found ones.
+        found: Vec<f64>,
+    },
+}
+
+impl Figure {
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> anyhow::Result<String> {
+        match self {
+            Figure::Loss { points, title } => loss_svg(points, title),
+            Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
+            Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
+            Figure::Singular { exact, found } => singular_svg(exact, found),
+        }
+    }
+
+    /// The figure as a PNG file.
+    pub fn png(&self, file: &Path) -> anyhow::Result<()> {
+        match self {
+            Figure::Loss { points, title } => loss_png(file, points, title),
+            Figure::Heatmap { matrix, title } => heatmap_png(file, matrix, title),
+            Figure::System { a, b, exact, path } => system_png(file, a, b, *exact, path),
+            Figure::Singular { exact, found } => singular_png(file, exact, found),
+        }
+    }
+}
+
+/// A picture: its file name, a caption, what it draws, and its SVG text.
 #[derive(Debug, Clone)]
 pub struct Picture {
-    /// File name in the run directory.
+    /// File name in the run directory (`.svg`).
     pub file: String,
     /// What it shows.
     pub caption: String,
+    /// What it draws.
+    pub figure: Figure,
     /// The SVG document.
     pub svg: String,
+}
+
+impl Picture {
+    fn new(
+        file: impl Into<String>,
+        caption: impl Into<String>,
+        figure: Figure,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            file: file.into(),
+            caption: caption.into(),
+            svg: figure.svg()?,
+            figure,
+        })
+    }
 }
 
 /// The unknowns and right-hand side of a system in two unknowns with one right-hand side, if this is one.
@@ -77,12 +153,14 @@ pub fn two_unknowns(input: &RenderInput) -> Option<(&Matrix, &Matrix)> {
 /// Draw every picture of the run.
 pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
     let mut out = Vec::new();
-    out.push(Picture {
-        file: "loss.svg".into(),
-        caption: "The loss at each iteration (log scale), with the learning rate when it changes"
-            .into(),
-        svg: loss_svg(&input.points, &format!("{}: loss", input.name))?,
-    });
+    out.push(Picture::new(
+        "loss.svg",
+        "The loss at each iteration (log scale), with the learning rate when it changes",
+        Figure::Loss {
+            points: input.points.clone(),
+            title: format!("{}: loss", input.name),
+        },
+    )?);
     for (name, found) in &input.result {
         let Some((_, exact)) = input.exact.iter().find(|(n, _)| n == name) else {
             continue;
@@ -95,32 +173,42 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
         } else {
             format!("error_{name}.svg")
         };
-        out.push(Picture {
+        out.push(Picture::new(
             file,
-            caption: format!("The final error {name} - exact {name} (exact from faer)"),
-            svg: heatmap_svg(&found.sub(exact)?, &format!("final {name} - exact {name}"))?,
-        });
+            format!("The final error {name} - exact {name} (exact from faer)"),
+            Figure::Heatmap {
+                matrix: found.sub(exact)?,
+                title: format!("final {name} - exact {name}"),
+            },
+        )?);
     }
     for c in &input.checkpoints {
         let m = Matrix::new(c.rows, c.cols, c.data.clone())?;
-        out.push(Picture {
-            file: format!("diff_{}.svg", c.iteration),
-            caption: format!(
+        out.push(Picture::new(
+            format!("diff_{}.svg", c.iteration),
+            format!(
                 "{} at t = {} (loss {})",
                 c.label,
                 c.iteration,
                 crate::console::sci(c.loss, 3)
             ),
-            svg: heatmap_svg(&m, &format!("{} at t = {}", c.label, c.iteration))?,
-        });
+            Figure::Heatmap {
+                matrix: m,
+                title: format!("{} at t = {}", c.label, c.iteration),
+            },
+        )?);
     }
     if let (Some((a, b)), Some((_, x))) = (two_unknowns(input), input.exact.first()) {
-        out.push(Picture {
-            file: "linear_system.svg".into(),
-            caption: "The two equations as lines, the exact solution, and the path of the iterates"
-                .into(),
-            svg: system_svg(a, b, [x.get(0, 0), x.get(1, 0)], &input.path)?,
-        });
+        out.push(Picture::new(
+            "linear_system.svg",
+            "The two equations as lines, the exact solution, and the path of the iterates",
+            Figure::System {
+                a: a.clone(),
+                b: b.clone(),
+                exact: [x.get(0, 0), x.get(1, 0)],
+                path: input.path.clone(),
+            },
+        )?);
     }
     if input.problem == "svd" {
         let s = |v: &[(String, Matrix)]| {
@@ -129,23 +217,32 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
                 .map(|(_, m)| m.data().to_vec())
         };
         if let (Some(exact), Some(found)) = (s(&input.exact), s(&input.result)) {
-            out.push(Picture {
-                file: "singular_values.svg".into(),
-                caption: "The singular values found against the exact ones".into(),
-                svg: singular_svg(&exact, &found)?,
-            });
+            out.push(Picture::new(
+                "singular_values.svg",
+                "The singular values found against the exact ones",
+                Figure::Singular { exact, found },
+            )?);
         }
     }
     Ok(out)
 }
 
-/// Write every picture and `report.html` into `dir`; returns the file names written.
-pub fn render(dir: &Path, input: &RenderInput) -> anyhow::Result<Vec<String>> {
+/// Write every picture (SVG, and PNG too when `png`) and `report.html` into `dir`; returns the
+/// file names written.
+pub fn render(dir: &Path, input: &RenderInput, png: bool) -> anyhow::Result<Vec<String>> {
     let pictures = pictures(input)?;
     let mut files = Vec::new();
     for p in &pictures {
         write_atomic(&dir.join(&p.file), |tmp| Ok(std::fs::write(tmp, &p.svg)?))?;
         files.push(p.file.clone());
+        if png {
+            let name = p.file.replace(".svg", ".png");
+            // The bitmap backend picks the format from the extension: draw to a .png temporary.
+            let tmp = dir.join(format!(".tmp.{name}"));
+            p.figure.png(&tmp)?;
+            std::fs::rename(&tmp, dir.join(&name))?;
+            files.push(name);
+        }
     }
     let html = report_html(input, &pictures);
     write_atomic(&dir.join("report.html"), |tmp| {

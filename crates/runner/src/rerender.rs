@@ -15,8 +15,8 @@ use crate::train::Experiment;
 
 /// Re-render the pictures and `report.html` of the run in `dir` from its `config.toml` (which
 /// rebuilds the problem and its exact answer), `summary.json`, `metrics.csv`, `checkpoints.json`,
-/// `path.csv` and result files. Returns the files written.
-pub fn rerender(dir: &Path, registry: &Registry) -> anyhow::Result<Vec<String>> {
+/// `path.csv` and result files; PNG copies too when `png`. Returns the files written.
+pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Vec<String>> {
     let summary_file = dir.join("summary.json");
     if !summary_file.is_file() {
         bail!(
@@ -86,5 +86,5 @@ pub fn rerender(dir: &Path, registry: &Registry) -> anyhow::Result<Vec<String>> 
         result,
         path,
     };
-    render(dir, &input)
+    render(dir, &input, png)
 }

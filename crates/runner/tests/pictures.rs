@@ -9,12 +9,17 @@ fn config(name: &str) -> PathBuf {
 }
 
 fn run(name: &str, tag: &str, sets: &[&str]) -> PathBuf {
+    run_with(name, tag, sets, false)
+}
+
+fn run_with(name: &str, tag: &str, sets: &[&str], png: bool) -> PathBuf {
     let out = std::env::temp_dir().join(format!("descent-pictures-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
     let options = RunOptions {
         sets: sets.iter().map(|s| s.to_string()).collect(),
         out: Some(out.clone()),
         quiet: true,
+        png,
         ..RunOptions::default()
     };
     run_file(&config(name), &options, &Registry::default()).expect("run");
@@ -133,5 +138,20 @@ fn a_long_run_keeps_at_most_a_dozen_checkpoint_pictures() {
         })
         .count();
     assert!((2..=13).contains(&diffs), "{diffs}");
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
+fn png_copies_are_written_on_request_with_the_bundled_font() {
+    let out = run_with("linear2", "png", &[], true);
+    for f in ["loss", "error", "diff_0", "linear_system"] {
+        let bytes = std::fs::read(out.join(format!("{f}.png"))).expect("png");
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{f}.png is a PNG");
+        assert!(bytes.len() > 5_000, "{f}.png has {} bytes", bytes.len());
+        assert!(
+            out.join(format!("{f}.svg")).is_file(),
+            "SVG is always written"
+        );
+    }
     std::fs::remove_dir_all(out).ok();
 }
