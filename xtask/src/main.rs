@@ -1,12 +1,17 @@
 //! `cargo xtask`: the command line of descent (`run` an experiment from a TOML config, `list` what configs can name).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
-use descent_runner::{Config, Experiment, Registry, RunOptions, StopReason, rerender, run_file};
+use descent_runner::{
+    Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, rerender, run_file,
+    run_sweep,
+};
 
 /// descent: linear algebra by gradient descent, driven by TOML configs.
 #[derive(Debug, Parser)]
@@ -42,6 +47,30 @@ enum Command {
         /// Override a key, as for `run` (repeatable).
         #[arg(long = "set", value_name = "KEY=VALUE")]
         sets: Vec<String>,
+    },
+    /// Run the cartesian product of a grid of config values, several runs at a time.
+    Sweep {
+        /// The config file; its `[sweep]` table, if any, gives a grid, seeds and jobs too.
+        config: PathBuf,
+        /// An axis of the grid: --grid optimizer.lr=[0.01,0.1,0.5] (repeatable; replaces the
+        /// config's axis of the same key).
+        #[arg(long = "grid", value_name = "KEY=[V1,V2,..]")]
+        grid: Vec<String>,
+        /// Runs per grid point, with seeds seed, seed + 1, ...; reports mean and spread.
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Runs at a time (default: the config's `sweep.jobs`, else the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Override a key of every run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// The sweep directory (must not exist or be empty); default `runs/<name>-sweep/NNN`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
     },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
@@ -85,6 +114,77 @@ fn listing(registry: &Registry) -> String {
     out
 }
 
+/// `cargo xtask sweep`: build the spec from the config's `[sweep]` and the flags, run it, report.
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    config: &Path,
+    grid: &[String],
+    seeds: Option<usize>,
+    jobs: Option<usize>,
+    sets: Vec<String>,
+    out: Option<PathBuf>,
+    png: bool,
+    registry: &Registry,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("{}: cannot read the config", config.display()))?;
+    let mut spec = SweepSpec::from_config_text(config, &text)?;
+    for g in grid {
+        let axis = SweepSpec::parse_axis(g)?;
+        spec.axes.retain(|a| a.key != axis.key);
+        spec.axes.push(axis);
+    }
+    if let Some(s) = seeds {
+        anyhow::ensure!(s >= 1, "--seeds must be at least 1");
+        spec.seeds = s;
+    }
+    if let Some(j) = jobs {
+        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
+        spec.jobs = Some(j);
+    }
+    anyhow::ensure!(
+        !spec.axes.is_empty() || spec.seeds > 1,
+        "{}: nothing to sweep: give --grid key=[..] or --seeds N, or a [sweep] table",
+        config.display()
+    );
+    let options = RunOptions {
+        out,
+        png,
+        ..RunOptions::default()
+    };
+    let progress = |row: &SweepRow, total: usize| {
+        #[allow(clippy::print_stdout)]
+        {
+            println!(
+                "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
+                row.run,
+                row.point,
+                row.seed,
+                row.stop_reason,
+                row.iterations,
+                row.final_loss,
+                row.rel_error
+            );
+        }
+    };
+    let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
+    let failed = outcome
+        .rows
+        .iter()
+        .filter(|r| r.stop_reason == "failed" || r.stop_reason == "diverged")
+        .count();
+    #[allow(clippy::print_stdout)]
+    {
+        println!(
+            "{} runs ({} failed or diverged): {}/sweep.csv, sweep.svg, sweep.html",
+            outcome.rows.len(),
+            failed,
+            outcome.dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let registry = Registry::default();
@@ -96,6 +196,24 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Sweep {
+            config,
+            grid,
+            seeds,
+            jobs,
+            sets,
+            out,
+            png,
+        } => match sweep(&config, &grid, seeds, jobs, sets, out, png, &registry) {
+            Ok(code) => code,
+            Err(e) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("error: {e:#}");
+                }
+                ExitCode::FAILURE
+            }
+        },
         Command::Report { dir, png } => match rerender(&dir, &registry, png) {
             Ok(files) => {
                 #[allow(clippy::print_stdout)]

@@ -460,3 +460,35 @@ fn the_report_renders_in_headless_chromium() {
     assert!(size > 50_000, "screenshot of {size} bytes");
     std::fs::remove_dir_all(out).ok();
 }
+
+#[test]
+fn sweep_over_optimizers_and_learning_rates_writes_its_files() {
+    let out = temp("sweep");
+    let dir = out.to_str().expect("utf-8");
+    let o = xtask(&[
+        "sweep",
+        "configs/diag4.toml",
+        "--grid",
+        r#"optimizer.kind=["sgd","adam"]"#,
+        "--grid",
+        "optimizer.lr=[0.01,0.1,1.5]",
+        "--jobs",
+        "2",
+        "--out",
+        dir,
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(stdout.contains("6 runs (1 failed or diverged)"), "{stdout}");
+    for f in ["sweep.csv", "sweep.svg", "sweep.html"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let o = xtask(&["sweep", "configs/diag4.toml", "--grid", "optimizer.lr=0.1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected key=[value"));
+    std::fs::remove_dir_all(out).ok();
+}

@@ -186,6 +186,10 @@ struct RawConfig {
     schedule: Table,
     #[serde(default)]
     transform: Vec<Table>,
+    /// `[sweep]`: read by `cargo xtask sweep`; a single run ignores it.
+    #[serde(default)]
+    #[allow(dead_code)]
+    sweep: Option<Table>,
 }
 
 fn mse() -> Table {

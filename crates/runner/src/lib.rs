@@ -27,6 +27,8 @@ mod render;
 mod report;
 mod rerender;
 mod stop;
+mod sweep;
+mod sweep_plot;
 mod thin;
 mod train;
 mod transformed;
@@ -54,6 +56,8 @@ pub use registry::{
 pub use render::{CheckpointData, Picture, RenderInput, pictures, render, two_unknowns};
 pub use report::{escape, report_html};
 pub use rerender::rerender;
+pub use sweep::{Axis, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep};
+pub use sweep_plot::sweep_svg;
 pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;
@@ -108,10 +112,24 @@ pub fn run_file(
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
     let config = Config::load(path, &options.sets, registry)?;
-    let mut experiment = Experiment::new(config)?;
+    let experiment = Experiment::new(config)?;
+    let dir = create_run_dir(
+        &options.runs_root,
+        &experiment.config.name,
+        options.out.as_deref(),
+    )?;
+    run_experiment(experiment, dir, options)
+}
+
+/// Run a built experiment into the fresh run directory `dir` with the console, the files and the
+/// pictures as observers (what [`run_file`] does once the config is resolved).
+pub fn run_experiment(
+    mut experiment: Experiment,
+    dir: PathBuf,
+    options: &RunOptions,
+) -> anyhow::Result<RunOutcome> {
     experiment.interrupt = options.interrupt.clone();
     let c = &experiment.config;
-    let dir = create_run_dir(&options.runs_root, &c.name, options.out.as_deref())?;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
     let mut pictures = Pictures::new(dir.clone(), c.resolved_toml(), options.png);

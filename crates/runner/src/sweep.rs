@@ -1,0 +1,491 @@
+//! Sweeps: the cartesian product of a grid of config values (and seeds), run several at a time, summarised in sweep.csv, sweep.svg and sweep.html.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use rayon::prelude::*;
+use toml::{Table, Value};
+
+use crate::config::Config;
+use crate::files::{create_run_dir, write_atomic};
+use crate::plot_loss::LossPoint;
+use crate::registry::Registry;
+use crate::report::{STYLE, escape};
+use crate::sweep_plot::sweep_svg;
+use crate::thin::Thinned;
+use crate::train::Experiment;
+use crate::{RunOptions, run_experiment};
+
+/// One axis of a grid: a dotted config key and the values it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Axis {
+    /// The dotted key (`optimizer.lr`).
+    pub key: String,
+    /// Its values, as TOML.
+    pub values: Vec<Value>,
+}
+
+/// What to sweep: the axes (their cartesian product), the seeds per point, the parallel runs.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SweepSpec {
+    /// The axes, in order; the last one varies fastest.
+    pub axes: Vec<Axis>,
+    /// Runs per grid point, with seeds `seed, seed + 1, ...` (default 1: the config's seed).
+    pub seeds: usize,
+    /// Runs at a time (default: the number of CPUs).
+    pub jobs: Option<usize>,
+}
+
+impl SweepSpec {
+    /// Parse `--grid key=[v1, v2, ...]`.
+    pub fn parse_axis(text: &str) -> anyhow::Result<Axis> {
+        let o = crate::overrides::Override::parse(text)?;
+        match o.value {
+            Value::Array(values) if !values.is_empty() => Ok(Axis {
+                key: o.path.join("."),
+                values,
+            }),
+            _ => bail!("--grid {text}: expected key=[value, value, ...] with at least one value"),
+        }
+    }
+
+    /// The `[sweep]` table of a config file: `grid = { "optimizer.lr" = [..], .. }`, `seeds`, `jobs`.
+    pub fn from_config_text(file: &Path, text: &str) -> anyhow::Result<Self> {
+        let table: Table =
+            toml::from_str(text).with_context(|| format!("{}: invalid TOML", file.display()))?;
+        let mut spec = SweepSpec {
+            seeds: 1,
+            ..Self::default()
+        };
+        let Some(sweep) = table.get("sweep") else {
+            return Ok(spec);
+        };
+        let shown = file.display();
+        let Value::Table(sweep) = sweep else {
+            bail!("{shown}: `sweep` must be a table");
+        };
+        for (key, value) in sweep {
+            match (key.as_str(), value) {
+                ("grid", Value::Table(grid)) => {
+                    for (k, v) in grid {
+                        match v {
+                            Value::Array(values) if !values.is_empty() => spec.axes.push(Axis {
+                                key: k.clone(),
+                                values: values.clone(),
+                            }),
+                            _ => bail!(
+                                "{shown}: `sweep.grid.{k}`: expected a non-empty array of values"
+                            ),
+                        }
+                    }
+                }
+                ("seeds", Value::Integer(n)) if *n >= 1 => spec.seeds = *n as usize,
+                ("jobs", Value::Integer(n)) if *n >= 1 => spec.jobs = Some(*n as usize),
+                ("grid" | "seeds" | "jobs", other) => bail!(
+                    "{shown}: `sweep.{key}`: {} is not valid here (grid: a table of arrays; seeds, jobs: integers >= 1)",
+                    other.type_str()
+                ),
+                _ => bail!(
+                    "{shown}: `sweep.{key}`: unknown key; known keys: `grid`, `seeds`, `jobs`"
+                ),
+            }
+        }
+        Ok(spec)
+    }
+
+    /// Every grid point: the `key=value` overrides of each, the last axis varying fastest.
+    pub fn points(&self) -> Vec<Vec<(String, Value)>> {
+        let mut points = vec![Vec::new()];
+        for axis in &self.axes {
+            points = points
+                .into_iter()
+                .flat_map(|p| {
+                    axis.values.iter().map(move |v| {
+                        let mut q = p.clone();
+                        q.push((axis.key.clone(), v.clone()));
+                        q
+                    })
+                })
+                .collect();
+        }
+        points
+    }
+}
+
+/// One row of sweep.csv.
+#[derive(Debug, Clone)]
+pub struct SweepRow {
+    /// The run's number in the sweep.
+    pub run: usize,
+    /// The grid values, `key=value` joined by `; `.
+    pub point: String,
+    /// The grid values alone, one per axis.
+    pub values: Vec<String>,
+    /// The seed.
+    pub seed: i64,
+    /// Final loss (NaN when the run failed).
+    pub final_loss: f64,
+    /// Max abs error against the exact answer.
+    pub max_abs_error: f64,
+    /// Relative Frobenius error against the exact answer.
+    pub rel_error: f64,
+    /// Iterations done.
+    pub iterations: usize,
+    /// Why it stopped (`failed` when it could not run).
+    pub stop_reason: String,
+    /// Wall time of the loop.
+    pub wall_seconds: f64,
+    /// What went wrong, if anything.
+    pub message: String,
+    /// The run's directory, relative to the sweep's.
+    pub dir: String,
+}
+
+/// A finished sweep: its directory and one row per run.
+#[derive(Debug, Clone)]
+pub struct SweepOutcome {
+    /// The sweep directory.
+    pub dir: PathBuf,
+    /// One row per run, in run order.
+    pub rows: Vec<SweepRow>,
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Run the sweep of the config at `path`: every point of `spec` (with `base_sets` applied first)
+/// times its seeds. Every config is resolved (and its problem built) before the first run
+/// starts; a bad one stops the sweep before anything runs. Runs go `jobs` at a time, each in its
+/// own directory under the sweep's; one that fails or diverges is recorded as such.
+pub fn run_sweep(
+    path: &Path,
+    spec: &SweepSpec,
+    base_sets: &[String],
+    options: &RunOptions,
+    registry: &Registry,
+    progress: &(dyn Fn(&SweepRow, usize) + Sync),
+) -> anyhow::Result<SweepOutcome> {
+    let base = Config::load(path, base_sets, registry)?;
+    let seeds = spec.seeds.max(1);
+    let mut planned = Vec::new();
+    for point in spec.points() {
+        for s in 0..seeds {
+            let mut sets = base_sets.to_vec();
+            sets.extend(point.iter().map(|(k, v)| format!("{k}={v}")));
+            let seed = base.seed + s as i64;
+            if seeds > 1 {
+                sets.push(format!("seed={seed}"));
+            }
+            let label = point
+                .iter()
+                .map(|(k, v)| format!("{k}={}", value_text(v)))
+                .collect::<Vec<_>>()
+                .join("; ");
+            let values: Vec<String> = point.iter().map(|(_, v)| value_text(v)).collect();
+            let config = Config::load(path, &sets, registry)?;
+            let seed = config.seed;
+            planned.push(((label, values), seed, Experiment::new(config)?));
+        }
+    }
+    let dir = create_run_dir(
+        &options.runs_root,
+        &format!("{}-sweep", base.name),
+        options.out.as_deref(),
+    )?;
+    let total = planned.len();
+    let width = total.to_string().len().max(3);
+    let run_options = RunOptions {
+        quiet: true,
+        out: None,
+        ..options.clone()
+    };
+    let work = || -> Vec<(SweepRow, Vec<LossPoint>)> {
+        planned
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, ((point, values), seed, experiment))| {
+                let name = format!("run-{:0width$}", i + 1);
+                let run_dir = dir.join(&name);
+                let mut row = SweepRow {
+                    run: i + 1,
+                    point,
+                    values,
+                    seed,
+                    final_loss: f64::NAN,
+                    max_abs_error: f64::NAN,
+                    rel_error: f64::NAN,
+                    iterations: 0,
+                    stop_reason: "failed".into(),
+                    wall_seconds: 0.0,
+                    message: String::new(),
+                    dir: name,
+                };
+                let outcome = std::fs::create_dir_all(&run_dir)
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| run_experiment(experiment, run_dir.clone(), &run_options));
+                match outcome {
+                    Ok(o) => {
+                        let s = o.summary;
+                        row.final_loss = s.final_loss;
+                        row.max_abs_error = s.max_abs_error;
+                        row.rel_error = s.rel_error;
+                        row.iterations = s.iterations;
+                        row.stop_reason = s.stop_reason.name().into();
+                        row.wall_seconds = s.wall_seconds;
+                        row.message = s.message.unwrap_or_default();
+                    }
+                    Err(e) => row.message = format!("{e:#}"),
+                }
+                progress(&row, total);
+                let curve = read_curve(&run_dir.join("metrics.csv"));
+                (row, curve)
+            })
+            .collect()
+    };
+    let results = match spec.jobs {
+        Some(jobs) => rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs)
+            .build()
+            .context("starting the sweep's threads")?
+            .install(work),
+        None => work(),
+    };
+    let (rows, curves): (Vec<SweepRow>, Vec<Vec<LossPoint>>) = results.into_iter().unzip();
+    let keys: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
+    write_atomic(&dir.join("sweep.csv"), |tmp| write_rows(tmp, &keys, &rows))?;
+    if seeds > 1 {
+        write_atomic(&dir.join("sweep_points.csv"), |tmp| {
+            write_points(tmp, &keys, &rows)
+        })?;
+    }
+    let labelled: Vec<(String, Vec<LossPoint>)> = rows
+        .iter()
+        .zip(curves)
+        .map(|(r, c)| {
+            let label = if seeds > 1 {
+                format!("{} (seed {})", r.point, r.seed)
+            } else {
+                r.point.clone()
+            };
+            (label, c)
+        })
+        .collect();
+    let svg = sweep_svg(&labelled, &format!("{}: sweep", base.name))?;
+    write_atomic(&dir.join("sweep.svg"), |tmp| Ok(std::fs::write(tmp, &svg)?))?;
+    let html = sweep_html(&base.name, &rows, seeds, &svg);
+    write_atomic(&dir.join("sweep.html"), |tmp| {
+        Ok(std::fs::write(tmp, &html)?)
+    })?;
+    Ok(SweepOutcome { dir, rows })
+}
+
+/// sweep.csv: a row per run with a column per grid key.
+fn write_rows(path: &Path, keys: &[&str], rows: &[SweepRow]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut header = vec!["run"];
+    header.extend_from_slice(keys);
+    header.extend([
+        "seed",
+        "final_loss",
+        "max_abs_error",
+        "rel_error",
+        "iterations",
+        "stop_reason",
+        "wall_seconds",
+        "message",
+        "dir",
+    ]);
+    w.write_record(&header)?;
+    for r in rows {
+        let mut record = vec![r.run.to_string()];
+        record.extend(r.values.iter().cloned());
+        record.extend([
+            r.seed.to_string(),
+            r.final_loss.to_string(),
+            r.max_abs_error.to_string(),
+            r.rel_error.to_string(),
+            r.iterations.to_string(),
+            r.stop_reason.clone(),
+            r.wall_seconds.to_string(),
+            r.message.clone(),
+            r.dir.clone(),
+        ]);
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The runs of each grid point (over its seeds), in run order.
+fn groups(rows: &[SweepRow]) -> Vec<Vec<&SweepRow>> {
+    let mut out: Vec<Vec<&SweepRow>> = Vec::new();
+    for r in rows {
+        match out.iter_mut().find(|g| g[0].point == r.point) {
+            Some(g) => g.push(r),
+            None => out.push(vec![r]),
+        }
+    }
+    out
+}
+
+/// sweep_points.csv: per grid point, the mean and spread over its seeds.
+fn write_points(path: &Path, keys: &[&str], rows: &[SweepRow]) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut header: Vec<&str> = keys.to_vec();
+    header.extend([
+        "runs",
+        "finished",
+        "final_loss_mean",
+        "final_loss_std",
+        "rel_error_mean",
+        "rel_error_std",
+    ]);
+    w.write_record(&header)?;
+    for g in groups(rows) {
+        let finished = g.iter().filter(|r| finished(r)).count();
+        let (lm, ls) = mean_and_spread(&g.iter().map(|r| r.final_loss).collect::<Vec<_>>());
+        let (em, es) = mean_and_spread(&g.iter().map(|r| r.rel_error).collect::<Vec<_>>());
+        let mut record = g[0].values.clone();
+        record.extend([
+            g.len().to_string(),
+            finished.to_string(),
+            lm.to_string(),
+            ls.to_string(),
+            em.to_string(),
+            es.to_string(),
+        ]);
+        w.write_record(&record)?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Whether a run finished (neither failed nor diverged).
+fn finished(r: &SweepRow) -> bool {
+    r.stop_reason != "failed" && r.stop_reason != "diverged"
+}
+
+/// A run's loss curve from its metrics.csv (thinned), or nothing if it has none.
+fn read_curve(path: &Path) -> Vec<LossPoint> {
+    let Ok(mut reader) = csv::Reader::from_path(path) else {
+        return Vec::new();
+    };
+    let mut thinned = Thinned::new(1000);
+    for (iteration, lr, loss, _) in reader.deserialize::<(usize, f64, f64, f64)>().flatten() {
+        thinned.push(
+            iteration,
+            LossPoint {
+                iteration,
+                loss,
+                lr,
+            },
+        );
+    }
+    thinned.items().into_iter().map(|(_, p)| p).collect()
+}
+
+/// Mean and sample standard deviation of the finite values.
+pub fn mean_and_spread(values: &[f64]) -> (f64, f64) {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    if finite.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let n = finite.len() as f64;
+    let mean = finite.iter().sum::<f64>() / n;
+    let var = if finite.len() > 1 {
+        finite.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    (mean, var.sqrt())
+}
+
+fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String {
+    use crate::console::sci;
+    let mut body = format!("<h1>descent: sweep of {}</h1>\n", escape(name));
+    if seeds > 1 {
+        body.push_str(&format!(
+            "<h2>Per grid point, over {seeds} seeds</h2>\n<table><tr><th>point</th><th>runs finished</th><th>final loss: mean</th><th>spread (std)</th><th>relative error: mean</th><th>spread (std)</th></tr>\n"
+        ));
+        let mut points: Vec<&str> = rows.iter().map(|r| r.point.as_str()).collect();
+        points.dedup();
+        for p in points {
+            let group: Vec<&SweepRow> = rows.iter().filter(|r| r.point == p).collect();
+            let ok = group
+                .iter()
+                .filter(|r| r.stop_reason != "failed" && r.stop_reason != "diverged")
+                .count();
+            let (lm, ls) = mean_and_spread(&group.iter().map(|r| r.final_loss).collect::<Vec<_>>());
+            let (em, es) = mean_and_spread(&group.iter().map(|r| r.rel_error).collect::<Vec<_>>());
+            body.push_str(&format!(
+                "<tr><td>{}</td><td>{ok} of {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(p),
+                group.len(),
+                sci(lm, 3),
+                sci(ls, 2),
+                sci(em, 3),
+                sci(es, 2)
+            ));
+        }
+        body.push_str("</table>\n");
+    }
+    body.push_str("<h2>Loss curves</h2>\n<figure>");
+    body.push_str(svg.trim_start());
+    body.push_str("<figcaption>Every run's loss (log scale); failed and diverged runs end early or are missing.</figcaption></figure>\n");
+    body.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>point</th><th>seed</th><th>final loss</th><th>relative error</th><th>iterations</th><th>stopped by</th><th>wall time (s)</th><th>message</th></tr>\n");
+    for r in rows {
+        let class = if !finished(r) { " class=\"bad\"" } else { "" };
+        body.push_str(&format!(
+            "<tr><td><a href=\"{dir}/report.html\">{run}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{:.3}</td><td>{}</td></tr>\n",
+            escape(&r.point),
+            r.seed,
+            sci(r.final_loss, 3),
+            sci(r.rel_error, 3),
+            r.iterations,
+            escape(&r.stop_reason),
+            r.wall_seconds,
+            escape(&r.message),
+            dir = escape(&r.dir),
+            run = r.run,
+        ));
+    }
+    body.push_str("</table>\n");
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>descent: sweep of {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        escape(name)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_the_cartesian_product_with_the_last_axis_fastest() {
+        let spec = SweepSpec {
+            axes: vec![
+                SweepSpec::parse_axis(r#"optimizer.kind=["sgd","adam"]"#).unwrap(),
+                SweepSpec::parse_axis("optimizer.lr=[0.01,0.1,0.5]").unwrap(),
+            ],
+            seeds: 1,
+            jobs: None,
+        };
+        let points = spec.points();
+        assert_eq!(points.len(), 6);
+        assert_eq!(points[1][0].1.as_str(), Some("sgd"));
+        assert_eq!(points[1][1].1.as_float(), Some(0.1));
+        assert_eq!(points[3][0].1.as_str(), Some("adam"));
+        assert!(SweepSpec::parse_axis("optimizer.lr=0.1").is_err());
+    }
+
+    #[test]
+    fn mean_and_spread_skip_failed_runs() {
+        let (m, s) = mean_and_spread(&[1.0, 3.0, f64::NAN]);
+        assert_eq!(m, 2.0);
+        assert!((s - 2f64.sqrt()).abs() < 1e-15);
+    }
+}

@@ -1,0 +1,67 @@
+//! `sweep.svg`: the loss curves of every run of a sweep, overlaid and labelled.
+
+use plotters::prelude::*;
+
+use crate::console::sci;
+use crate::figure::to_svg;
+use crate::plot_loss::LossPoint;
+
+/// The loss curves (log scale), one colour per run, with a legend of the labels.
+pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Result<String> {
+    let finite = |p: &&LossPoint| p.loss.is_finite() && p.loss > 0.0;
+    let all: Vec<&LossPoint> = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter())
+        .filter(finite)
+        .collect();
+    let lo = all.iter().map(|p| p.loss).fold(f64::INFINITY, f64::min);
+    let hi = all.iter().map(|p| p.loss).fold(0.0f64, f64::max);
+    let (lo, hi) = if all.is_empty() {
+        (1e-3, 1.0)
+    } else {
+        (lo / 2.0, hi * 2.0)
+    };
+    let x_max = all
+        .iter()
+        .map(|p| p.iteration as f64)
+        .fold(1.0f64, f64::max);
+    let height = 460 + 18 * curves.len() as u32;
+    to_svg((860, height), |root| {
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, ("sans-serif", 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(80)
+            .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+        chart
+            .configure_mesh()
+            .x_desc("iteration")
+            .y_desc("loss (log scale)")
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| sci(*v, 0))
+            .draw()?;
+        for (i, (label, curve)) in curves.iter().enumerate() {
+            let colour = Palette99::pick(i).to_rgba();
+            chart
+                .draw_series(LineSeries::new(
+                    curve
+                        .iter()
+                        .filter(finite)
+                        .map(|p| (p.iteration as f64, p.loss)),
+                    colour.stroke_width(2),
+                ))?
+                .label(label.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    })
+}

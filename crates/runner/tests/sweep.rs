@@ -1,0 +1,147 @@
+//! Sweeps: the grid's cartesian product runs, a diverging run is recorded while the others finish, seeds aggregate.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use descent_runner::{Registry, RunOptions, SweepRow, SweepSpec, run_sweep};
+
+fn diag4() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml")
+}
+
+fn out(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("descent-sweep-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn six_runs_with_one_diverging_write_six_rows_and_the_pictures() {
+    let spec = SweepSpec {
+        axes: vec![
+            SweepSpec::parse_axis(r#"optimizer.kind=["sgd","adam"]"#).expect("axis"),
+            SweepSpec::parse_axis("optimizer.lr=[0.01,0.1,1.5]").expect("axis"),
+        ],
+        seeds: 1,
+        jobs: Some(2),
+    };
+    let dir = out("six");
+    let options = RunOptions {
+        out: Some(dir.clone()),
+        ..RunOptions::default()
+    };
+    let seen = Mutex::new(0);
+    let progress = |_: &SweepRow, total: usize| {
+        assert_eq!(total, 6);
+        *seen.lock().expect("lock") += 1;
+    };
+    let outcome = run_sweep(
+        &diag4(),
+        &spec,
+        &[],
+        &options,
+        &Registry::default(),
+        &progress,
+    )
+    .expect("sweep");
+    assert_eq!(*seen.lock().expect("lock"), 6);
+    let mut reader = csv::Reader::from_path(dir.join("sweep.csv")).expect("sweep.csv");
+    let header = reader.headers().expect("header").clone();
+    assert_eq!(&header[1], "optimizer.kind");
+    assert_eq!(&header[2], "optimizer.lr");
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 6);
+    let reason = header
+        .iter()
+        .position(|h| h == "stop_reason")
+        .expect("column");
+    // Plain SGD on diag4 is stable only for lr < 1 (2/L): lr = 1.5 diverges; Adam's steps are
+    // bounded by lr and do not.
+    for r in &rows {
+        let diverged = &r[1] == "sgd" && &r[2] == "1.5";
+        assert_eq!(&r[reason] == "diverged", diverged, "{r:?}");
+    }
+    assert_eq!(outcome.rows.len(), 6);
+    for r in &outcome.rows {
+        assert!(dir.join(&r.dir).join("report.html").is_file(), "{}", r.dir);
+    }
+    let svg = std::fs::read_to_string(dir.join("sweep.svg")).expect("sweep.svg");
+    roxmltree::Document::parse(&svg).expect("sweep.svg parses");
+    assert!(
+        svg.contains("optimizer.kind=adam; optimizer.lr=0.1"),
+        "labelled curves"
+    );
+    let html = std::fs::read_to_string(dir.join("sweep.html")).expect("sweep.html");
+    assert_eq!(html.matches("/report.html").count(), 6);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn seeds_repeat_each_point_and_report_mean_and_spread() {
+    let spec = SweepSpec {
+        axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.1,0.2]").expect("axis")],
+        seeds: 3,
+        jobs: None,
+    };
+    let dir = out("seeds");
+    let options = RunOptions {
+        out: Some(dir.clone()),
+        ..RunOptions::default()
+    };
+    let outcome = run_sweep(
+        &diag4(),
+        &spec,
+        &["iterations=20".into()],
+        &options,
+        &Registry::default(),
+        &|_, _| {},
+    )
+    .expect("sweep");
+    let seeds: Vec<i64> = outcome.rows.iter().map(|r| r.seed).collect();
+    assert_eq!(seeds, [314, 315, 316, 314, 315, 316]);
+    let mut reader = csv::Reader::from_path(dir.join("sweep_points.csv")).expect("points");
+    let points: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(points.len(), 2);
+    let losses: Vec<f64> = outcome.rows[..3].iter().map(|r| r.final_loss).collect();
+    let mean = losses.iter().sum::<f64>() / 3.0;
+    let got: f64 = points[0][3].parse().expect("mean");
+    assert!((got - mean).abs() <= 1e-12 * mean, "{got} vs {mean}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn a_bad_point_stops_the_sweep_before_anything_runs() {
+    let spec = SweepSpec {
+        axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.1,-1.0]").expect("axis")],
+        seeds: 1,
+        jobs: None,
+    };
+    let dir = out("bad");
+    let options = RunOptions {
+        out: Some(dir.clone()),
+        ..RunOptions::default()
+    };
+    let e = run_sweep(
+        &diag4(),
+        &spec,
+        &[],
+        &options,
+        &Registry::default(),
+        &|_, _| {},
+    )
+    .expect_err("lr -1 is invalid");
+    assert!(format!("{e:#}").contains("optimizer.lr"), "{e:#}");
+    assert!(!dir.exists(), "nothing was created");
+}
+
+#[test]
+fn a_sweep_table_in_the_config_gives_the_grid() {
+    let text = "iterations = 5\n[sweep]\nseeds = 2\njobs = 1\ngrid = { \"optimizer.lr\" = [0.1, 0.2], \"optimizer.kind\" = [\"sgd\"] }\n";
+    let spec = SweepSpec::from_config_text(Path::new("s.toml"), text).expect("spec");
+    assert_eq!(spec.seeds, 2);
+    assert_eq!(spec.jobs, Some(1));
+    assert_eq!(spec.points().len(), 2);
+    let e = SweepSpec::from_config_text(Path::new("s.toml"), "[sweep]\ngird = {}\n")
+        .expect_err("unknown key");
+    assert!(e.to_string().contains("sweep.gird"), "{e}");
+}
