@@ -19,6 +19,30 @@ use descent_runner::{
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Threads for candle's matrix products (default: RAYON_NUM_THREADS if set, else every CPU
+    /// for a run and 1 per run for a sweep).
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+}
+
+/// Fix candle's thread count once, before any thread exists. candle asks for its thread count on
+/// every matrix product and, unless `RAYON_NUM_THREADS` is set, reads the CPU list from the
+/// system each time (about 30 us a product, 10x the cost of a small iteration).
+fn set_threads(cli: &Cli) -> Result<(), String> {
+    let chosen = match cli.threads {
+        Some(0) => return Err("--threads must be at least 1".into()),
+        Some(n) => n,
+        None if std::env::var_os("RAYON_NUM_THREADS").is_some() => return Ok(()),
+        None if matches!(cli.command, Command::Sweep { .. }) => 1,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    // SAFETY: called first thing in `main`, before the Ctrl-C handler, rayon or candle start any
+    // thread: no other thread can read the environment concurrently.
+    #[allow(unsafe_code)]
+    unsafe {
+        std::env::set_var("RAYON_NUM_THREADS", chosen.to_string());
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,6 +211,13 @@ fn sweep(
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = set_threads(&cli) {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("error: {e}");
+        }
+        return ExitCode::FAILURE;
+    }
     let registry = Registry::default();
     match cli.command {
         Command::List => {

@@ -492,3 +492,10 @@ fn sweep_over_optimizers_and_learning_rates_writes_its_files() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("expected key=[value"));
     std::fs::remove_dir_all(out).ok();
 }
+
+#[test]
+fn threads_must_be_positive() {
+    let o = xtask(&["run", "configs/diag4.toml", "--threads", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--threads must be at least 1"));
+}
