@@ -1,34 +1,46 @@
-//! Time per iteration of the notebook problem (diag4) with sgd and adam, beside a plain-Rust floor.
+//! Time of the inverse problem's loop (objective, autodiff gradient, update) by size, optimizer and dtype, with floors.
 #![allow(missing_docs)]
 
-use criterion::{Criterion, criterion_group, criterion_main};
-use descent_benches::config;
-use descent_runner::{Config, Experiment, Registry};
+use std::time::Duration;
 
-fn run_iterations(c: &mut Criterion) {
-    let registry = Registry::default();
-    for optimizer in ["sgd", "adam"] {
-        let sets = vec![
-            format!("optimizer.kind={optimizer}"),
-            "log_every=0".to_string(),
-            "iterations=1000".to_string(),
-        ];
-        let experiment = Config::load(&config("diag4.toml"), &sets, &registry)
-            .and_then(Experiment::new)
-            .expect("diag4 config");
-        // One measurement is 1000 iterations of the loop (objective, backward, step) plus set-up;
-        // criterion reports the time per 1000.
-        c.bench_function(&format!("diag4 {optimizer} f32, 1000 iterations"), |b| {
-            b.iter(|| experiment.run(&mut []).expect("run"))
-        });
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use descent_benches::{CASES, Case, experiment};
+
+/// Each measurement is one run of `case.iterations` iterations (plus the run's set-up, which
+/// `cargo xtask bench` reports amortized): criterion's time divided by the iterations is the
+/// time per iteration.
+fn inverse(c: &mut Criterion) {
+    let mut group = c.benchmark_group("inverse");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(3));
+    for case in CASES {
+        let Case {
+            optimizer,
+            dtype,
+            n,
+            iterations,
+        } = *case;
+        let experiment = experiment(case).expect("bench config");
+        group.bench_function(
+            BenchmarkId::new(format!("{optimizer}-{dtype}-k{iterations}"), n),
+            |b| b.iter(|| experiment.run(&mut []).expect("run")),
+        );
     }
+    group.finish();
 }
 
-/// The floor: the same 1000 SGD iterations on the 4x4 problem as a hand-written scalar loop.
-fn plain_rust_floor(c: &mut Criterion) {
+/// The floors: the 4x4 SGD problem as a hand-written scalar loop (1000 iterations), and one f32
+/// 1024x1024 matrix product through candle.
+fn floors(c: &mut Criterion) {
     let a = [1.0f32, 2.0, 3.0, 4.0];
     let lr = 0.4605170185988092f64 as f32;
-    c.bench_function("diag4 sgd f32 plain-Rust floor, 1000 iterations", |b| {
+    let mut group = c.benchmark_group("floor");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("plain-rust-4x4-sgd-k1000", |b| {
         b.iter(|| {
             let mut x = [0.5f32; 16];
             for _ in 0..1000 {
@@ -43,7 +55,12 @@ fn plain_rust_floor(c: &mut Criterion) {
             std::hint::black_box(x)
         })
     });
+    let (a, b) = descent_benches::matmul_operands(1024).expect("operands");
+    group.bench_function("candle-matmul-f32-1024", |bench| {
+        bench.iter(|| a.matmul(&b).expect("matmul"))
+    });
+    group.finish();
 }
 
-criterion_group!(benches, run_iterations, plain_rust_floor);
+criterion_group!(benches, inverse, floors);
 criterion_main!(benches);

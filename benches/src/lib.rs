@@ -1,7 +1,11 @@
-//! Benchmark support: the configs the benches run, so that benches and tests share them.
+//! Benchmark support: the configs and cases the benches run, and the reference figures the table prints.
 #![deny(missing_docs)]
 
 use std::path::{Path, PathBuf};
+
+use candle_core::{Device, Tensor};
+use descent_runner::{Config, Experiment, Registry};
+use descent_tensor::{Matrix, NativeRng};
 
 /// The path of a config in the workspace's `configs/` directory.
 pub fn config(name: &str) -> PathBuf {
@@ -9,4 +13,191 @@ pub fn config(name: &str) -> PathBuf {
         .join("..")
         .join("configs")
         .join(name)
+}
+
+/// One benchmark case of the inverse problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Case {
+    /// `sgd` or `adam`.
+    pub optimizer: &'static str,
+    /// `f32` or `f64`.
+    pub dtype: &'static str,
+    /// The matrix size.
+    pub n: usize,
+    /// Iterations per measured run.
+    pub iterations: usize,
+}
+
+const fn case(optimizer: &'static str, dtype: &'static str, n: usize, iterations: usize) -> Case {
+    Case {
+        optimizer,
+        dtype,
+        n,
+        iterations,
+    }
+}
+
+/// The cases: sgd and adam in f32 for n = 4 .. 1024, and f64 for n = 4 and 256.
+pub const CASES: &[Case] = &[
+    case("sgd", "f32", 4, 2000),
+    case("adam", "f32", 4, 2000),
+    case("sgd", "f32", 16, 2000),
+    case("adam", "f32", 16, 2000),
+    case("sgd", "f32", 64, 500),
+    case("adam", "f32", 64, 500),
+    case("sgd", "f32", 256, 50),
+    case("adam", "f32", 256, 50),
+    case("sgd", "f32", 1024, 5),
+    case("adam", "f32", 1024, 5),
+    case("sgd", "f64", 4, 2000),
+    case("sgd", "f64", 256, 50),
+];
+
+/// PyTorch 2.15's time per iteration on this kind of machine (shared/reference/performance.md):
+/// the notebook loop with autograd (sgd) and the torch.optim.Adam loop, 2 threads, f32.
+pub fn pytorch_us(optimizer: &str, n: usize) -> Option<f64> {
+    match (optimizer, n) {
+        ("sgd", 4) => Some(102.0),
+        ("sgd", 16) => Some(107.0),
+        ("sgd", 64) => Some(151.0),
+        ("sgd", 256) => Some(593.0),
+        ("sgd", 1024) => Some(30_600.0),
+        ("adam", 4) => Some(240.0),
+        ("adam", 16) => Some(325.0),
+        ("adam", 64) => Some(280.0),
+        ("adam", 256) => Some(990.0),
+        ("adam", 1024) => Some(33_100.0),
+        _ => None,
+    }
+}
+
+/// A = diag(1, 2, 3, 4) for n = 4 (the notebook), otherwise I + 0.1 randn / sqrt(n) (seeded).
+pub fn matrix(n: usize) -> Matrix {
+    if n == 4 {
+        return Matrix::diag(&[1.0, 2.0, 3.0, 4.0]);
+    }
+    let mut rng = NativeRng::new(7);
+    let scale = 0.1 / (n as f64).sqrt();
+    Matrix::from_fn(n, n, |i, j| {
+        (if i == j { 1.0 } else { 0.0 }) + scale * rng.normal_f64()
+    })
+}
+
+/// The experiment of a case: the inverse of [`matrix`] from a uniform start, plain `lr` chosen
+/// stable, no logging. The matrix goes through an `.npy` file in the temporary directory.
+pub fn experiment(case: &Case) -> anyhow::Result<Experiment> {
+    let dir = std::env::temp_dir().join(format!("descent-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(format!("a{}.npy", case.n));
+    matrix(case.n)
+        .to_tensor(descent_tensor::Dtype::F64, &Device::Cpu)?
+        .write_npy(&file)?;
+    let lr = if case.optimizer == "adam" { 0.01 } else { 0.1 };
+    let text = format!(
+        "seed = 314\niterations = {}\nlog_every = 0\ndtype = \"{}\"\n[problem]\nkind = \"inverse\"\nmatrix = {{ npy = \"{}\" }}\n[optimizer]\nkind = \"{}\"\nlr = {lr}\n",
+        case.iterations,
+        case.dtype,
+        file.display(),
+        case.optimizer
+    );
+    let config = Config::from_text(&dir.join("bench.toml"), &text, &[], &Registry::default())?;
+    Ok(Experiment::new(config)?)
+}
+
+/// Two f32 n x n operands for the matmul floor.
+pub fn matmul_operands(n: usize) -> anyhow::Result<(Tensor, Tensor)> {
+    let a = matrix(n).to_tensor(descent_tensor::Dtype::F32, &Device::Cpu)?;
+    let b = a.t()?.contiguous()?;
+    Ok((a, b))
+}
+
+/// The median of a criterion benchmark in nanoseconds, from `<criterion>/<id>/new/estimates.json`.
+pub fn median_ns(criterion: &Path, id: &str) -> Option<f64> {
+    let text = std::fs::read_to_string(criterion.join(id).join("new/estimates.json")).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v.get("median")?.get("point_estimate")?.as_f64()
+}
+
+/// The targets of the performance issue, in microseconds per iteration (f32), where one is a number.
+fn target_us(optimizer: &str, n: usize) -> Option<f64> {
+    match (optimizer, n) {
+        ("sgd", 4) => Some(5.0),
+        ("adam", 4) => Some(8.0),
+        ("sgd", 64) => Some(20.0),
+        ("sgd", 256) => Some(450.0),
+        _ => None,
+    }
+}
+
+fn us(x: f64) -> String {
+    if x >= 1000.0 {
+        format!("{:.2} ms", x / 1000.0)
+    } else {
+        format!("{x:.2} us")
+    }
+}
+
+/// The table `cargo xtask bench` prints, from the criterion results under `criterion`
+/// (`target/criterion`): time per iteration, ratios to the floors, PyTorch's figure, the target.
+pub fn table(criterion: &Path) -> String {
+    let floor_4 =
+        median_ns(criterion, "floor/plain-rust-4x4-sgd-k1000").map(|ns| ns / 1000.0 / 1000.0);
+    let matmul = median_ns(criterion, "floor/candle-matmul-f32-1024").map(|ns| ns / 1000.0);
+    let mut out = String::from(
+        "| case | per iteration | ratio to floor | PyTorch (2 threads) | PyTorch / descent | target |\n|---|---|---|---|---|---|\n",
+    );
+    for c in CASES {
+        let id = format!(
+            "inverse/{}-{}-k{}/{}",
+            c.optimizer, c.dtype, c.iterations, c.n
+        );
+        let Some(ns) = median_ns(criterion, &id) else {
+            out.push_str(&format!(
+                "| {} {} n = {} | not measured | | | | |\n",
+                c.optimizer, c.dtype, c.n
+            ));
+            continue;
+        };
+        let per = ns / 1000.0 / c.iterations as f64;
+        let ratio = match (c.n, floor_4, matmul) {
+            (4, Some(f), _) if c.dtype == "f32" => {
+                format!("{:.0}x the plain-Rust loop ({})", per / f, us(f))
+            }
+            (1024, _, Some(m)) => format!(
+                "{:.2}x two 1024^3 matmuls ({})",
+                per / (2.0 * m),
+                us(2.0 * m)
+            ),
+            _ => String::new(),
+        };
+        let torch = if c.dtype == "f32" {
+            pytorch_us(c.optimizer, c.n)
+        } else {
+            None
+        };
+        let target = match (c.dtype, c.n, target_us(c.optimizer, c.n)) {
+            ("f32", 1024, _) if c.optimizer == "sgd" => "<= 1.1x two matmuls".to_string(),
+            ("f32", _, Some(t)) => format!("<= {}", us(t)),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "| {} {} n = {} | {} | {} | {} | {} | {} |\n",
+            c.optimizer,
+            c.dtype,
+            c.n,
+            us(per),
+            ratio,
+            torch.map(us).unwrap_or_default(),
+            torch
+                .map(|t| format!("{:.1}x", t / per))
+                .unwrap_or_default(),
+            target
+        ));
+    }
+    out.push_str(&format!(
+        "\nfloors: plain-Rust 4x4 SGD loop {} per iteration; one f32 1024^3 matmul through candle {}.\n",
+        floor_4.map(us).unwrap_or_else(|| "not measured".into()),
+        matmul.map(us).unwrap_or_else(|| "not measured".into())
+    ));
+    out
 }

@@ -96,6 +96,14 @@ enum Command {
         #[arg(long)]
         png: bool,
     },
+    /// Run the criterion benchmarks (cargo bench) and print the table of time per iteration.
+    Bench {
+        /// Only the benchmarks whose id contains this (criterion's filter).
+        filter: Option<String>,
+        /// Print the table of the last measurements without running anything.
+        #[arg(long)]
+        table_only: bool,
+    },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
         /// The run directory, e.g. runs/diag4/001.
@@ -245,6 +253,39 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Bench { filter, table_only } => {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            if !table_only {
+                let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+                let mut command = std::process::Command::new(cargo);
+                command.current_dir(&root).args([
+                    "bench",
+                    "-p",
+                    "descent-benches",
+                    "--bench",
+                    "iteration",
+                    "--",
+                ]);
+                command.args(filter.iter());
+                match command.status() {
+                    Ok(s) if s.success() => {}
+                    other => {
+                        #[allow(clippy::print_stderr)]
+                        {
+                            eprintln!("error: cargo bench failed: {other:?}");
+                        }
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| root.join("target"), PathBuf::from);
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", descent_benches::table(&target.join("criterion")));
+            }
+            ExitCode::SUCCESS
+        }
         Command::Report { dir, png } => match rerender(&dir, &registry, png) {
             Ok(files) => {
                 #[allow(clippy::print_stdout)]
