@@ -203,6 +203,14 @@ impl Problem for Indicator {
         self.singular_values.first().map(|s| 2.0 * s * s)
     }
 
+    fn linear_form(&self) -> Option<crate::LinearForm> {
+        Some(crate::LinearForm {
+            a: self.b_matrix.clone(),
+            left: true,
+            target: Matrix::identity(self.b_matrix.cols()),
+        })
+    }
+
     fn facts(&self, start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
         let words = self.b_matrix.cols();
         let s = &self.singular_values;

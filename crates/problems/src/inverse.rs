@@ -140,6 +140,14 @@ impl Problem for Inverse {
         s.first().map(|s| 2.0 * s * s)
     }
 
+    fn linear_form(&self) -> Option<crate::LinearForm> {
+        Some(crate::LinearForm {
+            a: self.matrix.clone(),
+            left: self.side == Side::Left,
+            target: Matrix::identity(self.matrix.rows()),
+        })
+    }
+
     fn facts(&self, _start: &[Matrix], _result: &[Matrix]) -> Vec<Fact> {
         vec![
             Fact::new(

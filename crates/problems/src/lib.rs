@@ -21,6 +21,6 @@ pub use errors::Errors;
 pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};
 pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
-pub use problem::{BuildContext, Fact, Parameter, Problem, ProblemConfig};
+pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
 pub use report::{number, numbers, scaled_transpose};
 pub use svd::{Svd, SvdConfig};

@@ -180,6 +180,14 @@ impl Problem for LinearSystem {
         s.first().map(|s| 2.0 * s * s)
     }
 
+    fn linear_form(&self) -> Option<crate::LinearForm> {
+        Some(crate::LinearForm {
+            a: self.a_matrix.clone(),
+            left: false,
+            target: self.b_matrix.clone(),
+        })
+    }
+
     fn facts(&self, _start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
         let source = if self.square {
             "x = A \\ b by faer (LU with partial pivoting), f64"

@@ -80,6 +80,12 @@ pub trait Problem: Send + Sync {
     fn curvature(&self) -> Option<f64> {
         None
     }
+    /// For a problem with one parameter whose prediction is linear in it: `X A` or `A X`, with the
+    /// matrix `A` and the target, as the problem really uses them (rounded to the run's dtype).
+    /// The runner's analytic gradient (`gradient = "analytic"`) needs it; `None` otherwise.
+    fn linear_form(&self) -> Option<LinearForm> {
+        None
+    }
     /// The error of an iterate (one matrix per parameter) against the exact answer.
     fn errors(
         &self,
@@ -87,6 +93,17 @@ pub trait Problem: Send + Sync {
     ) -> std::result::Result<Errors, descent_tensor::TensorError> {
         Errors::between(iterate, self.exact())
     }
+}
+
+/// The prediction of a problem linear in its one parameter X: `X A` (left) or `A X` (right).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearForm {
+    /// The matrix multiplying the parameter.
+    pub a: Matrix,
+    /// `true` for `X A`, `false` for `A X`.
+    pub left: bool,
+    /// The target of the prediction.
+    pub target: Matrix,
 }
 
 /// What a problem config needs from the runner while it builds: dtype, device, and matrices.

@@ -85,6 +85,17 @@ impl Default for InitConfig {
     }
 }
 
+/// How the gradient is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GradientKind {
+    /// candle's autodiff (the default, and the reference).
+    #[default]
+    Autodiff,
+    /// The closed form, for problems linear in one parameter under `mse` or `sse`.
+    Analytic,
+}
+
 /// `[stop]`: when the loop ends before its last iteration. Every rule is off unless given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -176,6 +187,8 @@ struct RawConfig {
     dtype: Dtype,
     #[serde(default)]
     device: DeviceKind,
+    #[serde(default)]
+    gradient: GradientKind,
     problem: Table,
     #[serde(default)]
     init: InitConfig,
@@ -218,6 +231,8 @@ pub struct Config {
     pub dtype: Dtype,
     /// Device.
     pub device: DeviceKind,
+    /// Autodiff or the analytic gradient.
+    pub gradient: GradientKind,
     /// Starting point.
     pub init: InitConfig,
     /// The problem.
@@ -383,6 +398,7 @@ impl Config {
             log_every: raw.log_every,
             dtype: raw.dtype,
             device: raw.device,
+            gradient: raw.gradient,
             init: raw.init,
             doc,
         })
@@ -553,6 +569,16 @@ impl Config {
             put("stop", stop);
         }
         put("dtype", toml::Value::String(self.dtype.name().into()));
+        put(
+            "gradient",
+            toml::Value::String(
+                match self.gradient {
+                    GradientKind::Autodiff => "autodiff",
+                    GradientKind::Analytic => "analytic",
+                }
+                .into(),
+            ),
+        );
         put(
             "device",
             toml::Value::try_from(self.device).unwrap_or(toml::Value::String("cpu".into())),

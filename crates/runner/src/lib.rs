@@ -6,6 +6,7 @@
 //! [`Summary`] at the end to [`Observer`]s (the console and the run's files).
 #![deny(missing_docs)]
 
+mod analytic;
 mod config;
 mod console;
 mod context;
@@ -35,7 +36,8 @@ mod transformed;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{Config, Document, InitConfig, InitKind, StopConfig};
+pub use analytic::Analytic;
+pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig};
 pub use console::{Console, format_matrix, sci};
 pub use context::{RunContext, read_csv, read_npy, round_to};
 pub use error::{ConfigError, Origin};

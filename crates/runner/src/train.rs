@@ -11,7 +11,8 @@ use descent_optim::{Optimizer, Transform};
 use descent_problems::{Problem, ProblemError};
 use descent_tensor::{Dtype, Matrix, Real};
 
-use crate::config::Config;
+use crate::analytic::Analytic;
+use crate::config::{Config, GradientKind};
 use crate::context::RunContext;
 use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
@@ -35,6 +36,8 @@ pub struct Experiment {
     pub interrupt: Option<Arc<AtomicBool>>,
     /// Plain SGD's largest stable learning rate `2 / L`, for quadratic problems under a squared loss.
     pub stable_lr: Option<f64>,
+    /// The closed-form gradient, when the config asks for `gradient = "analytic"`.
+    pub analytic: Option<Analytic>,
     device: Device,
 }
 
@@ -61,6 +64,25 @@ impl Experiment {
             .zip(loss.square_sum_scale(entries))
             .map(|(curvature, scale)| 2.0 / (curvature * scale))
             .filter(|lr| lr.is_finite());
+        let analytic = match config.gradient {
+            GradientKind::Autodiff => None,
+            GradientKind::Analytic => Some(
+                Analytic::new(problem.as_ref(), loss.as_ref(), config.dtype, &device).ok_or_else(
+                    || {
+                        config.doc.error_at(
+                            "gradient",
+                            format!(
+                                "no analytic gradient for the `{}` problem under the `{}` loss: it needs a \
+                                 problem linear in one parameter (inverse, linear_system, indicator) and \
+                                 the mse or sse loss",
+                                problem.kind(),
+                                loss.name()
+                            ),
+                        )
+                    },
+                )?,
+            ),
+        };
         Ok(Self {
             config,
             problem,
@@ -68,6 +90,7 @@ impl Experiment {
             start,
             interrupt: None,
             stable_lr,
+            analytic,
             device,
         })
     }
@@ -130,6 +153,7 @@ impl Experiment {
                 loss: self.loss.as_ref(),
                 device: self.device.clone(),
             },
+            analytic: self.analytic.as_ref(),
             transforms: c
                 .transforms
                 .iter()
@@ -181,8 +205,7 @@ impl Experiment {
                 break;
             }
             let mut eval = objective
-                .evaluator
-                .evaluate_at(&params)
+                .raw(&params)
                 .with_context(|| format!("evaluating iteration {t}"))?;
             let grad_norm = eval
                 .grads
@@ -236,11 +259,7 @@ impl Experiment {
             }
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
-        let final_loss = objective
-            .evaluator
-            .evaluate_at(&params)
-            .map(|e| e.loss)
-            .unwrap_or(f64::NAN);
+        let final_loss = objective.raw(&params).map(|e| e.loss).unwrap_or(f64::NAN);
         if stop != StopReason::Diverged && !final_loss.is_finite() {
             stop = StopReason::Diverged;
             message = Some(format!(
