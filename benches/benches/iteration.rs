@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use descent_benches::{CASES, Case, experiment};
+use descent_benches::{CASES, experiment};
 
 /// Each measurement is one run of `case.iterations` iterations (plus the run's set-up, which
 /// `cargo xtask bench` reports amortized): criterion's time divided by the iterations is the
@@ -16,17 +16,10 @@ fn inverse(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
     for case in CASES {
-        let Case {
-            optimizer,
-            dtype,
-            n,
-            iterations,
-        } = *case;
         let experiment = experiment(case).expect("bench config");
-        group.bench_function(
-            BenchmarkId::new(format!("{optimizer}-{dtype}-k{iterations}"), n),
-            |b| b.iter(|| experiment.run(&mut []).expect("run")),
-        );
+        group.bench_function(BenchmarkId::new(case.id(), case.n), |b| {
+            b.iter(|| experiment.run(&mut []).expect("run"))
+        });
     }
     group.finish();
 }

@@ -26,6 +26,8 @@ pub struct Case {
     pub n: usize,
     /// Iterations per measured run.
     pub iterations: usize,
+    /// `autodiff` or `analytic`.
+    pub gradient: &'static str,
 }
 
 const fn case(optimizer: &'static str, dtype: &'static str, n: usize, iterations: usize) -> Case {
@@ -34,6 +36,27 @@ const fn case(optimizer: &'static str, dtype: &'static str, n: usize, iterations
         dtype,
         n,
         iterations,
+        gradient: "autodiff",
+    }
+}
+
+const fn analytic(n: usize, iterations: usize) -> Case {
+    Case {
+        optimizer: "sgd",
+        dtype: "f32",
+        n,
+        iterations,
+        gradient: "analytic",
+    }
+}
+
+impl Case {
+    /// The benchmark's id under `inverse/`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}-{}-{}-k{}",
+            self.optimizer, self.dtype, self.gradient, self.iterations
+        )
     }
 }
 
@@ -51,6 +74,10 @@ pub const CASES: &[Case] = &[
     case("adam", "f32", 1024, 5),
     case("sgd", "f64", 4, 2000),
     case("sgd", "f64", 256, 50),
+    analytic(4, 2000),
+    analytic(64, 500),
+    analytic(256, 50),
+    analytic(1024, 5),
 ];
 
 /// PyTorch 2.15's time per iteration on this kind of machine (shared/reference/performance.md):
@@ -94,9 +121,10 @@ pub fn experiment(case: &Case) -> anyhow::Result<Experiment> {
         .write_npy(&file)?;
     let lr = if case.optimizer == "adam" { 0.01 } else { 0.1 };
     let text = format!(
-        "seed = 314\niterations = {}\nlog_every = 0\ndtype = \"{}\"\n[problem]\nkind = \"inverse\"\nmatrix = {{ npy = \"{}\" }}\n[optimizer]\nkind = \"{}\"\nlr = {lr}\n",
+        "seed = 314\niterations = {}\nlog_every = 0\ndtype = \"{}\"\ngradient = \"{}\"\n[problem]\nkind = \"inverse\"\nmatrix = {{ npy = \"{}\" }}\n[optimizer]\nkind = \"{}\"\nlr = {lr}\n",
         case.iterations,
         case.dtype,
+        case.gradient,
         file.display(),
         case.optimizer
     );
@@ -147,14 +175,11 @@ pub fn table(criterion: &Path) -> String {
         "| case | per iteration | ratio to floor | PyTorch (2 threads) | PyTorch / descent | target |\n|---|---|---|---|---|---|\n",
     );
     for c in CASES {
-        let id = format!(
-            "inverse/{}-{}-k{}/{}",
-            c.optimizer, c.dtype, c.iterations, c.n
-        );
+        let id = format!("inverse/{}/{}", c.id(), c.n);
         let Some(ns) = median_ns(criterion, &id) else {
             out.push_str(&format!(
-                "| {} {} n = {} | not measured | | | | |\n",
-                c.optimizer, c.dtype, c.n
+                "| {} {} {} n = {} | not measured | | | | |\n",
+                c.optimizer, c.dtype, c.gradient, c.n
             ));
             continue;
         };
@@ -176,14 +201,16 @@ pub fn table(criterion: &Path) -> String {
             None
         };
         let target = match (c.dtype, c.n, target_us(c.optimizer, c.n)) {
+            ("f32", 4, _) if c.gradient == "analytic" => "<= 1.00 us".to_string(),
             ("f32", 1024, _) if c.optimizer == "sgd" => "<= 1.1x two matmuls".to_string(),
             ("f32", _, Some(t)) => format!("<= {}", us(t)),
             _ => String::new(),
         };
         out.push_str(&format!(
-            "| {} {} n = {} | {} | {} | {} | {} | {} |\n",
+            "| {} {} {} n = {} | {} | {} | {} | {} | {} |\n",
             c.optimizer,
             c.dtype,
+            c.gradient,
             c.n,
             us(per),
             ratio,
