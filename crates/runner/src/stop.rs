@@ -14,13 +14,14 @@ pub(crate) struct StopRules<'a> {
     /// The last `window + 1` losses, oldest first.
     recent: VecDeque<f64>,
     diverge_above: Option<f64>,
-    /// `2 / L` for a quadratic problem under a squared loss.
-    stable_lr: Option<f64>,
+    /// `2 / L` for a quadratic problem under a squared loss, computed only when a run diverges
+    /// (it takes a singular value decomposition).
+    stable_lr: &'a dyn Fn() -> Option<f64>,
 }
 
 impl<'a> StopRules<'a> {
-    /// Rules for a run started now; `stable_lr` is plain SGD's largest stable lr, where known.
-    pub(crate) fn new(config: &'a StopConfig, stable_lr: Option<f64>) -> Self {
+    /// Rules for a run started now; `stable_lr` gives plain SGD's largest stable lr, where known.
+    pub(crate) fn new(config: &'a StopConfig, stable_lr: &'a dyn Fn() -> Option<f64>) -> Self {
         Self {
             config,
             started: Instant::now(),
@@ -108,7 +109,7 @@ impl<'a> StopRules<'a> {
 
     /// The likely cause of a divergence at learning rate `lr`.
     pub(crate) fn cause(&self, lr: f64) -> String {
-        match self.stable_lr {
+        match (self.stable_lr)() {
             Some(stable) => format!(
                 "the run diverged; for this quadratic problem plain SGD is stable only for \
                  lr < 2/L = {} (L = {}, the largest curvature of the loss), and the lr here is {lr}",
@@ -139,7 +140,7 @@ mod tests {
             loss_below: Some(1e-3),
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, None);
+        let mut rules = StopRules::new(&c, &|| None);
         assert!(rules.check(&record(0, 1.0, 1.0)).is_none());
         assert_eq!(
             rules.check(&record(1, 5e-4, 1.0)).map(|r| r.0),
@@ -150,7 +151,7 @@ mod tests {
             grad_norm_below: Some(1e-3),
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, None);
+        let mut rules = StopRules::new(&c, &|| None);
         assert_eq!(
             rules.check(&record(0, 1.0, 1e-4)).map(|r| r.0),
             Some(StopReason::GradNormBelow)
@@ -161,7 +162,7 @@ mod tests {
             window: 2,
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, None);
+        let mut rules = StopRules::new(&c, &|| None);
         assert!(rules.check(&record(0, 1.0, 1.0)).is_none());
         assert!(rules.check(&record(1, 0.5, 1.0)).is_none());
         assert!(
@@ -178,7 +179,7 @@ mod tests {
     #[test]
     fn divergence_names_the_iteration_and_the_stable_lr() {
         let c = StopConfig::default();
-        let mut rules = StopRules::new(&c, Some(1.0));
+        let mut rules = StopRules::new(&c, &|| Some(1.0));
         assert!(rules.check(&record(0, 2.0, 1.0)).is_none());
         let (reason, message) = rules.check(&record(7, 3e10, 1.0)).expect("diverged");
         assert_eq!(reason, StopReason::Diverged);

@@ -34,8 +34,6 @@ pub struct Experiment {
     pub start: Vec<Matrix>,
     /// When set (by a Ctrl-C handler), the loop stops before its next iteration, as `interrupted`.
     pub interrupt: Option<Arc<AtomicBool>>,
-    /// Plain SGD's largest stable learning rate `2 / L`, for quadratic problems under a squared loss.
-    pub stable_lr: Option<f64>,
     /// The closed-form gradient, when the config asks for `gradient = "analytic"`.
     pub analytic: Option<Analytic>,
     device: Device,
@@ -58,12 +56,6 @@ impl Experiment {
         let loss = config.loss.build();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
-        let entries = problem.target().elem_count();
-        let stable_lr = problem
-            .curvature()
-            .zip(loss.square_sum_scale(entries))
-            .map(|(curvature, scale)| 2.0 / (curvature * scale))
-            .filter(|lr| lr.is_finite());
         let analytic = match config.gradient {
             GradientKind::Autodiff => None,
             GradientKind::Analytic => Some(
@@ -89,7 +81,6 @@ impl Experiment {
             loss,
             start,
             interrupt: None,
-            stable_lr,
             analytic,
             device,
         })
@@ -101,6 +92,18 @@ impl Experiment {
             Dtype::F32 => self.run_typed::<f32>(observers),
             Dtype::F64 => self.run_typed::<f64>(observers),
         }
+    }
+
+    /// Plain SGD's largest stable learning rate `2 / L` for quadratic problems under a squared
+    /// loss (L: the largest eigenvalue of the loss's Hessian); `None` where unknown. Takes a
+    /// singular value decomposition, so the loop asks only when a run diverges.
+    pub fn stable_lr(&self) -> Option<f64> {
+        let entries = self.problem.target().elem_count();
+        self.problem
+            .curvature()
+            .zip(self.loss.square_sum_scale(entries))
+            .map(|(curvature, scale)| 2.0 / (curvature * scale))
+            .filter(|lr| lr.is_finite())
     }
 
     /// The exact answer, one named matrix per parameter.
@@ -192,7 +195,8 @@ impl Experiment {
             }
         }
         let timer = Instant::now();
-        let mut rules = StopRules::new(&c.stop, self.stable_lr);
+        let stable_lr = || self.stable_lr();
+        let mut rules = StopRules::new(&c.stop, &stable_lr);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
             if self
