@@ -18,4 +18,10 @@ pub trait Loss: Send + Sync {
         let _ = entries;
         None
     }
+    /// Whether the loss sums over the entries (`sse`) rather than averaging them (every other
+    /// built-in loss, the default). A batch of independent problems uses it to weigh each
+    /// instance as a run of its own.
+    fn sums(&self) -> bool {
+        false
+    }
 }

@@ -21,6 +21,10 @@ impl Loss for Sse {
     fn square_sum_scale(&self, _entries: usize) -> Option<f64> {
         Some(1.0)
     }
+
+    fn sums(&self) -> bool {
+        true
+    }
 }
 
 /// Config of [`Sse`]: no keys.

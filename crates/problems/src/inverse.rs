@@ -4,6 +4,7 @@ use candle_core::{Result, Tensor};
 use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
+use crate::batched::BatchedInverse;
 use crate::report::{number, scaled_transpose};
 use crate::{BuildContext, Fact, Parameter, Problem, ProblemConfig, ProblemError};
 
@@ -27,17 +28,34 @@ pub struct InverseConfig {
     pub side: Side,
     /// The square, non-singular matrix A.
     pub matrix: MatrixSource,
+    /// Solve this many independent instances at once, each with its own draw of `matrix` and its
+    /// own start, as batched tensor operations (default 1: one problem).
+    #[serde(default = "one")]
+    pub batch: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl ProblemConfig for InverseConfig {
     const KIND: &'static str = "inverse";
     const SUMMARY: &'static str =
-        "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix";
+        "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix, batch";
 
     fn build(
         &self,
         ctx: &mut dyn BuildContext,
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
+        if self.batch == 0 {
+            return Err(ProblemError::invalid("batch", "must be at least 1"));
+        }
+        if self.batch > 1 {
+            let matrices = (0..self.batch)
+                .map(|_| ctx.matrix("matrix", &self.matrix))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            return Ok(Box::new(BatchedInverse::new(matrices, self.side, ctx)?));
+        }
         let a = ctx.matrix("matrix", &self.matrix)?;
         Ok(Box::new(Inverse::new(a, self.side, ctx)?))
     }
@@ -63,18 +81,7 @@ impl Inverse {
         ctx: &dyn BuildContext,
     ) -> std::result::Result<Self, ProblemError> {
         let n = a.rows();
-        let inverse = exact::inverse(&a).map_err(|e| match e {
-            TensorError::NotSquare { rows, cols } => {
-                ProblemError::invalid("matrix", format!("an inverse needs a square matrix, got {rows}x{cols}"))
-            }
-            TensorError::Singular { smallest, largest } => ProblemError::invalid(
-                "matrix",
-                format!(
-                    "the matrix is singular (smallest singular value {smallest:.3e}, largest {largest:.3e}) and has no inverse"
-                ),
-            ),
-            other => ProblemError::invalid("matrix", other.to_string()),
-        })?;
+        let inverse = exact::inverse(&a).map_err(inverse_error)?;
         let condition = exact::condition_number(&a)?;
         Ok(Self {
             side,
@@ -89,6 +96,23 @@ impl Inverse {
                 cols: n,
             }],
         })
+    }
+}
+
+/// The config error for a matrix that has no inverse.
+pub(crate) fn inverse_error(e: TensorError) -> ProblemError {
+    match e {
+        TensorError::NotSquare { rows, cols } => ProblemError::invalid(
+            "matrix",
+            format!("an inverse needs a square matrix, got {rows}x{cols}"),
+        ),
+        TensorError::Singular { smallest, largest } => ProblemError::invalid(
+            "matrix",
+            format!(
+                "the matrix is singular (smallest singular value {smallest:.3e}, largest {largest:.3e}) and has no inverse"
+            ),
+        ),
+        other => ProblemError::invalid("matrix", other.to_string()),
     }
 }
 

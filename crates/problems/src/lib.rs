@@ -7,6 +7,7 @@
 //! [`LinearSystem`], [`Indicator`] and [`Svd`].
 #![deny(missing_docs)]
 
+mod batched;
 mod error;
 mod errors;
 mod indicator;
@@ -16,6 +17,7 @@ mod problem;
 mod report;
 mod svd;
 
+pub use batched::BatchedInverse;
 pub use error::ProblemError;
 pub use errors::Errors;
 pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};

@@ -43,6 +43,19 @@ pub fn format_matrix(m: &Matrix, decimals: usize) -> String {
     out
 }
 
+/// A matrix as [`format_matrix`] writes it, or its shape when it is too large to print.
+fn shown(m: &Matrix, decimals: usize) -> String {
+    if m.rows() <= 24 && m.cols() <= 24 {
+        format_matrix(m, decimals)
+    } else {
+        format!(
+            "({}x{}: too large to print; see the pictures)",
+            m.rows(),
+            m.cols()
+        )
+    }
+}
+
 /// Prints the run as the notebook did; silent when `quiet`. On a terminal it also shows a
 /// progress bar (iteration, loss, lr, iterations/s), with the checkpoint lines printed above it.
 #[derive(Debug, Default)]
@@ -94,7 +107,7 @@ impl Observer for Console {
             println!(
                 "{} at the start:\n{}",
                 start.prediction_label,
-                format_matrix(&start.prediction, 4)
+                shown(&start.prediction, 4)
             );
             if let Some(n) = self.iterations.filter(|_| std::io::stdout().is_terminal()) {
                 let bar =
@@ -134,7 +147,7 @@ impl Observer for Console {
                 c.record.lr,
                 sci(c.record.grad_norm, 3),
                 c.label,
-                format_matrix(&c.difference, 2)
+                shown(&c.difference, 2)
             ));
         }
         Ok(())
