@@ -24,6 +24,23 @@ fn inverse(c: &mut Criterion) {
     group.finish();
 }
 
+/// 10,000 independent 4x4 problems as one batch.
+fn batched(c: &mut Criterion) {
+    let experiment = descent_benches::batched_experiment().expect("batched config");
+    let mut group = c.benchmark_group("batched");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function(
+        BenchmarkId::new(
+            format!("sgd-f32-autodiff-k{}", descent_benches::BATCH_ITERATIONS),
+            descent_benches::BATCH,
+        ),
+        |b| b.iter(|| experiment.run(&mut []).expect("run")),
+    );
+    group.finish();
+}
+
 /// The floors: the 4x4 SGD problem as a hand-written scalar loop (1000 iterations), and one f32
 /// 1024x1024 matrix product through candle.
 fn floors(c: &mut Criterion) {
@@ -55,5 +72,5 @@ fn floors(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, inverse, floors);
+criterion_group!(benches, inverse, batched, floors);
 criterion_main!(benches);
