@@ -173,6 +173,15 @@ impl Problem for BatchedInverse {
         )]
     }
 
+    fn linear_form(&self) -> Option<crate::LinearForm> {
+        Some(crate::LinearForm {
+            a: stack(&self.matrices),
+            left: self.side == Side::Left,
+            target: stack(&vec![Matrix::identity(self.n); self.batch]),
+            batch: self.batch,
+        })
+    }
+
     fn curvature(&self) -> Option<f64> {
         self.matrices
             .iter()

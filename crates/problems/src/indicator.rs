@@ -208,6 +208,7 @@ impl Problem for Indicator {
             a: self.b_matrix.clone(),
             left: true,
             target: Matrix::identity(self.b_matrix.cols()),
+            batch: 1,
         })
     }
 

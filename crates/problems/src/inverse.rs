@@ -169,6 +169,7 @@ impl Problem for Inverse {
             a: self.matrix.clone(),
             left: self.side == Side::Left,
             target: Matrix::identity(self.matrix.rows()),
+            batch: 1,
         })
     }
 

@@ -185,6 +185,7 @@ impl Problem for LinearSystem {
             a: self.a_matrix.clone(),
             left: false,
             target: self.b_matrix.clone(),
+            batch: 1,
         })
     }
 

@@ -104,6 +104,9 @@ pub struct LinearForm {
     pub left: bool,
     /// The target of the prediction.
     pub target: Matrix,
+    /// Independent instances stacked in `a`, `target` and the parameter (1: a single problem);
+    /// the objective is the sum of their losses.
+    pub batch: usize,
 }
 
 /// What a problem config needs from the runner while it builds: dtype, device, and matrices.

@@ -15,6 +15,11 @@ const LOOP_LIMIT: usize = 32 * 32;
 #[derive(Debug)]
 pub struct Analytic {
     form: LinearForm,
+    /// `A` and the target in f32 and f64, row-major, for the loops.
+    a32: Vec<f32>,
+    a64: Vec<f64>,
+    t32: Vec<f32>,
+    t64: Vec<f64>,
     scale: f64,
     a: Tensor,
     a_t: Tensor,
@@ -34,9 +39,15 @@ impl Analytic {
             return None;
         }
         let form = problem.linear_form()?;
-        let scale = loss.square_sum_scale(form.target.rows() * form.target.cols())?;
+        // A batch's objective is the sum of its instances' losses: each instance's own scale.
+        let entries = form.target.rows() / form.batch.max(1) * form.target.cols();
+        let scale = loss.square_sum_scale(entries)?;
         let tensor = |m: &Matrix| m.to_tensor(dtype, device).ok();
         Some(Self {
+            a32: form.a.data().iter().map(|&v| v as f32).collect(),
+            a64: form.a.data().to_vec(),
+            t32: form.target.data().iter().map(|&v| v as f32).collect(),
+            t64: form.target.data().to_vec(),
             a: tensor(&form.a)?,
             a_t: tensor(&form.a.transpose())?,
             target: tensor(&form.target)?,
@@ -49,7 +60,7 @@ impl Analytic {
     pub fn evaluate<F: Real>(&self, params: &[Vec<F>]) -> candle_core::Result<Evaluation<F>> {
         let x = &params[0];
         let a = &self.form.a;
-        if a.rows() * a.cols() <= LOOP_LIMIT {
+        if self.form.batch > 1 || a.rows() * a.cols() <= LOOP_LIMIT {
             return Ok(self.by_loops(x));
         }
         let (rows, cols) = if self.form.left {
@@ -81,51 +92,75 @@ impl Analytic {
         })
     }
 
-    /// The same by plain loops in the element type, for small matrices.
+    /// The f32 or the f64 copy, whichever `F` is.
+    #[allow(clippy::ptr_arg)]
+    fn typed<'s, F: Real>(&self, f32s: &'s Vec<f32>, f64s: &'s Vec<f64>) -> &'s [F] {
+        use std::any::Any;
+        (f32s as &dyn Any)
+            .downcast_ref::<Vec<F>>()
+            .or_else(|| (f64s as &dyn Any).downcast_ref::<Vec<F>>())
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The same by plain loops in the element type, for small matrices and for batches (instance
+    /// k uses rows `k n ..` of the stacked `a`, target and parameter).
     fn by_loops<F: Real>(&self, x: &[F]) -> Evaluation<F> {
         let f = &self.form;
-        let a = |i: usize, j: usize| F::host(f.a.get(i, j));
-        let (n, m) = (f.a.rows(), f.a.cols());
-        let (tr, tc) = (f.target.rows(), f.target.cols());
-        let mut d = vec![F::zero(); tr * tc];
+        let batch = f.batch.max(1);
+        // The matrices in the element type, made once at construction.
+        let (a_data, t_data) = (
+            self.typed::<F>(&self.a32, &self.a64),
+            self.typed::<F>(&self.t32, &self.t64),
+        );
+        let a_cols = f.a.cols();
+        let a = |i: usize, j: usize| a_data[i * a_cols + j];
+        let target = |i: usize, j: usize| t_data[i * f.target.cols() + j];
+        let (n, m) = (f.a.rows() / batch, f.a.cols());
+        let (tr, tc) = (f.target.rows() / batch, f.target.cols());
+        let mut d = vec![F::zero(); f.target.rows() * tc];
         let mut g = vec![F::zero(); x.len()];
         let two_s = F::host(2.0 * self.scale);
-        if f.left {
-            // X: tr x n, A: n x m (m = tc). D = X A - T; G = 2s D A^T.
-            for i in 0..tr {
-                for j in 0..m {
-                    let mut s = F::zero();
-                    for k in 0..n {
-                        s = x[i * n + k].mul_add(a(k, j), s);
-                    }
-                    d[i * tc + j] = s - F::host(f.target.get(i, j));
-                }
-                for k in 0..n {
-                    let mut s = F::zero();
+        for b in 0..batch {
+            let (ao, to) = (b * n, b * tr);
+            if f.left {
+                // X_b: tr x n, A_b: n x m (m = tc). D = X A - T; G = 2s D A^T.
+                let xo = b * tr;
+                for i in 0..tr {
                     for j in 0..m {
-                        s = d[i * tc + j].mul_add(a(k, j), s);
+                        let mut s = F::zero();
+                        for k in 0..n {
+                            s = x[(xo + i) * n + k].mul_add(a(ao + k, j), s);
+                        }
+                        d[(to + i) * tc + j] = s - target(to + i, j);
                     }
-                    g[i * n + k] = two_s * s;
+                    for k in 0..n {
+                        let mut s = F::zero();
+                        for j in 0..m {
+                            s = d[(to + i) * tc + j].mul_add(a(ao + k, j), s);
+                        }
+                        g[(xo + i) * n + k] = two_s * s;
+                    }
                 }
-            }
-        } else {
-            // A: n x m, X: m x tc. D = A X - T; G = 2s A^T D.
-            for i in 0..n {
-                for j in 0..tc {
-                    let mut s = F::zero();
-                    for k in 0..m {
-                        s = a(i, k).mul_add(x[k * tc + j], s);
+            } else {
+                // A_b: n x m, X_b: m x tc. D = A X - T; G = 2s A^T D.
+                let xo = b * m;
+                for i in 0..n {
+                    for j in 0..tc {
+                        let mut s = F::zero();
+                        for k in 0..m {
+                            s = a(ao + i, k).mul_add(x[(xo + k) * tc + j], s);
+                        }
+                        d[(to + i) * tc + j] = s - target(to + i, j);
                     }
-                    d[i * tc + j] = s - F::host(f.target.get(i, j));
                 }
-            }
-            for k in 0..m {
-                for j in 0..tc {
-                    let mut s = F::zero();
-                    for i in 0..n {
-                        s = a(i, k).mul_add(d[i * tc + j], s);
+                for k in 0..m {
+                    for j in 0..tc {
+                        let mut s = F::zero();
+                        for i in 0..n {
+                            s = a(ao + i, k).mul_add(d[(to + i) * tc + j], s);
+                        }
+                        g[(xo + k) * tc + j] = two_s * s;
                     }
-                    g[k * tc + j] = two_s * s;
                 }
             }
         }

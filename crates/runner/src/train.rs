@@ -65,8 +65,8 @@ impl Experiment {
                             "gradient",
                             format!(
                                 "no analytic gradient for the `{}` problem under the `{}` loss: it needs a \
-                                 problem linear in one parameter (inverse, linear_system, indicator) and \
-                                 the mse or sse loss",
+                                 problem linear in one parameter (inverse, batched or not, linear_system, \
+                                 indicator) and the mse or sse loss",
                                 problem.kind(),
                                 loss.name()
                             ),

@@ -25,6 +25,8 @@ fn analytic_and_autodiff_gradients_agree_on_every_linear_problem() {
         "kind = \"linear_system\"\na = { normal = [7, 3] }\nb = { normal = [7, 2] }",
         "kind = \"linear_system\"\na = { normal = [50, 40] }\nb = { normal = [50, 1] }",
         "kind = \"indicator\"\ndocuments = 17\nwords = 3\np = 0.4",
+        "kind = \"inverse\"\nbatch = 6\nmatrix = { normal = [3, 3] }",
+        "kind = \"inverse\"\nside = \"right\"\nbatch = 4\nmatrix = { normal = [5, 5] }",
     ];
     let mut rng = NativeRng::new(11);
     for problem in problems {
