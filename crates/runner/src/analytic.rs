@@ -103,7 +103,8 @@ impl Analytic {
     }
 
     /// The same by plain loops in the element type, for small matrices and for batches (instance
-    /// k uses rows `k n ..` of the stacked `a`, target and parameter).
+    /// k uses rows `k n ..` of the stacked `a`, target and parameter). Plain multiply and add:
+    /// `mul_add` is a library call on CPUs targeted without FMA, and no bit pattern is owed here.
     fn by_loops<F: Real>(&self, x: &[F]) -> Evaluation<F> {
         let f = &self.form;
         let batch = f.batch.max(1);
@@ -129,14 +130,14 @@ impl Analytic {
                     for j in 0..m {
                         let mut s = F::zero();
                         for k in 0..n {
-                            s = x[(xo + i) * n + k].mul_add(a(ao + k, j), s);
+                            s = s + x[(xo + i) * n + k] * a(ao + k, j);
                         }
                         d[(to + i) * tc + j] = s - target(to + i, j);
                     }
                     for k in 0..n {
                         let mut s = F::zero();
                         for j in 0..m {
-                            s = d[(to + i) * tc + j].mul_add(a(ao + k, j), s);
+                            s = s + d[(to + i) * tc + j] * a(ao + k, j);
                         }
                         g[(xo + i) * n + k] = two_s * s;
                     }
@@ -148,7 +149,7 @@ impl Analytic {
                     for j in 0..tc {
                         let mut s = F::zero();
                         for k in 0..m {
-                            s = a(ao + i, k).mul_add(x[(xo + k) * tc + j], s);
+                            s = s + a(ao + i, k) * x[(xo + k) * tc + j];
                         }
                         d[(to + i) * tc + j] = s - target(to + i, j);
                     }
@@ -157,7 +158,7 @@ impl Analytic {
                     for j in 0..tc {
                         let mut s = F::zero();
                         for i in 0..n {
-                            s = a(ao + i, k).mul_add(d[(to + i) * tc + j], s);
+                            s = s + a(ao + i, k) * d[(to + i) * tc + j];
                         }
                         g[(xo + k) * tc + j] = two_s * s;
                     }
