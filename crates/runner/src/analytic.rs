@@ -130,14 +130,14 @@ impl Analytic {
                     for j in 0..m {
                         let mut s = F::zero();
                         for k in 0..n {
-                            s = s + x[(xo + i) * n + k] * a(ao + k, j);
+                            s += x[(xo + i) * n + k] * a(ao + k, j);
                         }
                         d[(to + i) * tc + j] = s - target(to + i, j);
                     }
                     for k in 0..n {
                         let mut s = F::zero();
                         for j in 0..m {
-                            s = s + d[(to + i) * tc + j] * a(ao + k, j);
+                            s += d[(to + i) * tc + j] * a(ao + k, j);
                         }
                         g[(xo + i) * n + k] = two_s * s;
                     }
@@ -149,7 +149,7 @@ impl Analytic {
                     for j in 0..tc {
                         let mut s = F::zero();
                         for k in 0..m {
-                            s = s + a(ao + i, k) * x[(xo + k) * tc + j];
+                            s += a(ao + i, k) * x[(xo + k) * tc + j];
                         }
                         d[(to + i) * tc + j] = s - target(to + i, j);
                     }
@@ -158,7 +158,7 @@ impl Analytic {
                     for j in 0..tc {
                         let mut s = F::zero();
                         for i in 0..n {
-                            s = s + a(ao + i, k) * d[(to + i) * tc + j];
+                            s += a(ao + i, k) * d[(to + i) * tc + j];
                         }
                         g[(xo + k) * tc + j] = two_s * s;
                     }
