@@ -80,17 +80,6 @@ impl StopReason {
             StopReason::Diverged => "diverged",
         }
     }
-
-    /// Every reason, for parsing names back.
-    pub const ALL: [StopReason; 7] = [
-        StopReason::Iterations,
-        StopReason::LossBelow,
-        StopReason::GradNormBelow,
-        StopReason::RelImprovementBelow,
-        StopReason::Seconds,
-        StopReason::Interrupted,
-        StopReason::Diverged,
-    ];
 }
 
 /// The end of a run, as written to summary.json.

@@ -28,8 +28,6 @@ pub struct Pictures {
     path: Thinned<[f64; 2]>,
     wants_path: bool,
     png: bool,
-    /// The files written at the end.
-    pub written: Vec<String>,
 }
 
 impl Pictures {
@@ -44,7 +42,6 @@ impl Pictures {
             path: Thinned::new(MAX_PATH),
             wants_path: false,
             png,
-            written: Vec::new(),
         }
     }
 }
@@ -138,7 +135,7 @@ impl Observer for Pictures {
             result: result.to_vec(),
             path,
         };
-        self.written = render(&self.dir, &input, self.png)?;
+        render(&self.dir, &input, self.png)?;
         Ok(())
     }
 }

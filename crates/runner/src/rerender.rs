@@ -67,9 +67,8 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
         Vec::new()
     };
     let exact = experiment.exact();
-    let names: Vec<(String, descent_tensor::Matrix)> = exact.clone();
     let mut result = Vec::new();
-    for ((name, _), file) in names.iter().zip(RunFiles::result_names(&names)) {
+    for ((name, _), file) in exact.iter().zip(RunFiles::result_names(&exact)) {
         let m = read_npy(&dir.join(&file)).map_err(anyhow::Error::msg)?;
         result.push((name.clone(), m));
     }
