@@ -5,10 +5,21 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use descent_benches::{CASES, experiment};
+use descent_runner::Experiment;
 
-/// Each measurement is one run of `case.iterations` iterations (plus the run's set-up, which
-/// `cargo xtask bench` reports amortized): criterion's time divided by the iterations is the
-/// time per iteration.
+/// The time of `iters` runs' loops: each run's own clock around its iterations (the summary's
+/// `wall_seconds`), without the set-up before the loop and the final evaluation after it.
+fn loops(experiment: &Experiment, iters: u64) -> Duration {
+    (0..iters)
+        .map(|_| {
+            let summary = experiment.run(&mut []).expect("run");
+            Duration::from_secs_f64(summary.wall_seconds)
+        })
+        .sum()
+}
+
+/// Each measurement is the loop of one run of `case.iterations` iterations: criterion's time
+/// divided by the iterations is the time per iteration.
 fn inverse(c: &mut Criterion) {
     let mut group = c.benchmark_group("inverse");
     group
@@ -18,26 +29,28 @@ fn inverse(c: &mut Criterion) {
     for case in CASES {
         let experiment = experiment(case).expect("bench config");
         group.bench_function(BenchmarkId::new(case.id(), case.n), |b| {
-            b.iter(|| experiment.run(&mut []).expect("run"))
+            b.iter_custom(|iters| loops(&experiment, iters))
         });
     }
     group.finish();
 }
 
-/// 10,000 independent 4x4 problems as one batch.
+/// 10,000 independent 4x4 problems as one batch, with autodiff and with the analytic gradient.
 fn batched(c: &mut Criterion) {
-    let experiment = descent_benches::batched_experiment().expect("batched config");
     let mut group = c.benchmark_group("batched");
     group
         .sample_size(10)
         .measurement_time(Duration::from_secs(3));
-    group.bench_function(
-        BenchmarkId::new(
-            format!("sgd-f32-autodiff-k{}", descent_benches::BATCH_ITERATIONS),
-            descent_benches::BATCH,
-        ),
-        |b| b.iter(|| experiment.run(&mut []).expect("run")),
-    );
+    for gradient in descent_benches::BATCH_GRADIENTS {
+        let experiment = descent_benches::batched_experiment(gradient).expect("batched config");
+        group.bench_function(
+            BenchmarkId::new(
+                descent_benches::batched_id(gradient),
+                descent_benches::BATCH,
+            ),
+            |b| b.iter_custom(|iters| loops(&experiment, iters)),
+        );
+    }
     group.finish();
 }
 

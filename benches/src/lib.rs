@@ -133,18 +133,26 @@ pub fn experiment(case: &Case) -> anyhow::Result<Experiment> {
 }
 
 /// The batched case: 10,000 independent 4x4 inverse problems (each A_k = Q_k diag(1, 2, 3, 4) Q_k^T
-/// with its own random rotation), sgd f32 with autodiff, `iterations` per measured run.
+/// with its own random rotation), sgd f32, [`BATCH_ITERATIONS`] per measured run.
 pub const BATCH: usize = 10_000;
+
+/// The gradients the batched case runs with.
+pub const BATCH_GRADIENTS: [&str; 2] = ["autodiff", "analytic"];
+
+/// The benchmark id of the batched case under `batched/`.
+pub fn batched_id(gradient: &str) -> String {
+    format!("sgd-f32-{gradient}-k{BATCH_ITERATIONS}")
+}
 
 /// Iterations per measured run of the batched case.
 pub const BATCH_ITERATIONS: usize = 20;
 
 /// The experiment of the batched case.
-pub fn batched_experiment() -> anyhow::Result<Experiment> {
+pub fn batched_experiment(gradient: &str) -> anyhow::Result<Experiment> {
     let dir = std::env::temp_dir().join(format!("descent-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let text = format!(
-        "seed = 314\niterations = {BATCH_ITERATIONS}\nlog_every = 0\n[problem]\nkind = \"inverse\"\nbatch = {BATCH}\nmatrix = {{ rotated_diag = [1.0, 2.0, 3.0, 4.0] }}\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n"
+        "seed = 314\niterations = {BATCH_ITERATIONS}\nlog_every = 0\ngradient = \"{gradient}\"\n[problem]\nkind = \"inverse\"\nbatch = {BATCH}\nmatrix = {{ rotated_diag = [1.0, 2.0, 3.0, 4.0] }}\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n"
     );
     let config = Config::from_text(&dir.join("batched.toml"), &text, &[], &Registry::default())?;
     Ok(Experiment::new(config)?)
@@ -239,21 +247,25 @@ pub fn table(criterion: &Path) -> String {
             target
         ));
     }
-    let batched = median_ns(
-        criterion,
-        &format!("batched/sgd-f32-autodiff-k{BATCH_ITERATIONS}/{BATCH}"),
-    );
-    match batched {
-        Some(ns) => {
-            let per = ns / 1000.0 / BATCH_ITERATIONS as f64;
-            out.push_str(&format!(
-                "| batched {BATCH} x 4x4, sgd f32 autodiff | {} ({:.2} M problem-iterations/s) | | 1.22 ms (8.2 M/s) | {:.2}x | >= 10 M/s |\n",
-                us(per),
-                BATCH as f64 / per,
-                1220.0 / per
-            ));
+    for gradient in BATCH_GRADIENTS {
+        let batched = median_ns(
+            criterion,
+            &format!("batched/{}/{BATCH}", batched_id(gradient)),
+        );
+        match batched {
+            Some(ns) => {
+                let per = ns / 1000.0 / BATCH_ITERATIONS as f64;
+                out.push_str(&format!(
+                    "| batched {BATCH} x 4x4, sgd f32 {gradient} | {} ({:.2} M problem-iterations/s) | | 1.22 ms (8.2 M/s) | {:.2}x | >= 10 M/s |\n",
+                    us(per),
+                    BATCH as f64 / per,
+                    1220.0 / per
+                ));
+            }
+            None => out.push_str(&format!(
+                "| batched {BATCH} x 4x4, sgd f32 {gradient} | not measured | | | | |\n"
+            )),
         }
-        None => out.push_str("| batched 10000 x 4x4 | not measured | | | | |\n"),
     }
     out.push_str(&format!(
         "\nfloors: plain-Rust 4x4 SGD loop {} per iteration; one f32 1024^3 matmul through candle {}.\n",

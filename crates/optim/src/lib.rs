@@ -15,6 +15,7 @@ mod constant;
 mod cosine;
 mod error;
 mod exponential;
+pub mod fused;
 mod host;
 mod lbfgs;
 mod lerp;

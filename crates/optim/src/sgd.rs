@@ -4,6 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_lr, check_non_negative};
+use crate::fused;
 use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
@@ -106,6 +107,11 @@ impl<F: Real> Optimizer<F> for Sgd<F> {
         let mu = F::host(c.momentum);
         let one_minus_dampening = F::host(1.0 - c.dampening);
         for ((p, g_in), buffer) in params.iter_mut().zip(grads).zip(&mut self.buffers) {
+            if c.weight_decay == 0.0 && c.momentum == 0.0 && !c.maximize {
+                // Plain SGD: the update reads the gradient as it is, without a copy.
+                fused::axpy(p, neg_lr, g_in);
+                continue;
+            }
             let g = &mut self.scratch;
             load_gradient(g, g_in, c.maximize);
             if c.weight_decay != 0.0 {
@@ -132,9 +138,7 @@ impl<F: Real> Optimizer<F> for Sgd<F> {
                     }
                 }
             }
-            for (pi, &gi) in p.iter_mut().zip(g.iter()) {
-                *pi = neg_lr.mul_add(gi, *pi);
-            }
+            fused::axpy(p, neg_lr, g);
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod analytic;
+mod blocks;
 mod config;
 mod console;
 mod context;

@@ -9,7 +9,7 @@ use candle_core::Device;
 use descent_losses::Loss;
 use descent_optim::{Optimizer, Transform};
 use descent_problems::{Problem, ProblemError};
-use descent_tensor::{Dtype, Matrix, Real};
+use descent_tensor::{Dtype, Matrix, Real, sum_squares};
 
 use crate::analytic::Analytic;
 use crate::config::{Config, GradientKind};
@@ -59,7 +59,7 @@ impl Experiment {
         let analytic = match config.gradient {
             GradientKind::Autodiff => None,
             GradientKind::Analytic => Some(
-                Analytic::new(problem.as_ref(), loss.as_ref(), config.dtype, &device).ok_or_else(
+                Analytic::new(problem.as_ref(), loss.as_ref(), config.dtype).ok_or_else(
                     || {
                         config.doc.error_at(
                             "gradient",
@@ -214,8 +214,7 @@ impl Experiment {
             let grad_norm = eval
                 .grads
                 .iter()
-                .flatten()
-                .map(|g| g.widen().powi(2))
+                .map(|g| sum_squares(g))
                 .sum::<f64>()
                 .sqrt();
             let record = Record {

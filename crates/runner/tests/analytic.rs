@@ -20,12 +20,17 @@ fn analytic_and_autodiff_gradients_agree_on_every_linear_problem() {
     let problems = [
         "kind = \"inverse\"\nmatrix = { normal = [5, 5] }",
         "kind = \"inverse\"\nside = \"right\"\nmatrix = { normal = [5, 5] }",
-        // 40 x 40: above the loop limit, through candle's matrix product.
+        // 40 x 40: above the loop limit, through faer's matrix product.
         "kind = \"inverse\"\nmatrix = { normal = [40, 40] }",
         "kind = \"linear_system\"\na = { normal = [7, 3] }\nb = { normal = [7, 2] }",
         "kind = \"linear_system\"\na = { normal = [50, 40] }\nb = { normal = [50, 1] }",
         "kind = \"indicator\"\ndocuments = 17\nwords = 3\np = 0.4",
+        // Batches: n = 2, 3, 4 and 8 go through the fixed-size kernels, n = 5 through the loops.
         "kind = \"inverse\"\nbatch = 6\nmatrix = { normal = [3, 3] }",
+        "kind = \"inverse\"\nbatch = 5\nmatrix = { normal = [2, 2] }",
+        "kind = \"inverse\"\nbatch = 3\nmatrix = { normal = [4, 4] }",
+        "kind = \"inverse\"\nside = \"right\"\nbatch = 3\nmatrix = { normal = [4, 4] }",
+        "kind = \"inverse\"\nside = \"right\"\nbatch = 2\nmatrix = { normal = [8, 8] }",
         "kind = \"inverse\"\nside = \"right\"\nbatch = 4\nmatrix = { normal = [5, 5] }",
     ];
     let mut rng = NativeRng::new(11);

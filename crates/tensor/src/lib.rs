@@ -11,11 +11,13 @@ mod device;
 mod dtype;
 mod error;
 pub mod exact;
+pub mod gemm;
 mod matrix;
 mod native_rng;
 mod real;
 mod rng;
 mod source;
+mod sums;
 mod torch_rng;
 
 pub use device::DeviceKind;
@@ -26,6 +28,7 @@ pub use native_rng::NativeRng;
 pub use real::Real;
 pub use rng::{MatrixRng, RandomStreams, RngKind};
 pub use source::{MatrixSource, Random, check_file_matrix};
+pub use sums::sum_squares;
 pub use torch_rng::TorchRng;
 
 /// candle, re-exported so that downstream crates and user extensions name one version.

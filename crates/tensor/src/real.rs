@@ -9,6 +9,7 @@
 pub trait Real:
     candle_core::WithDType
     + num_traits::Float
+    + faer::traits::RealField
     + std::fmt::Debug
     + std::fmt::Display
     + Send
