@@ -2,6 +2,7 @@
 
 use candle_core::{Result, Tensor};
 use descent_losses::Loss;
+use descent_tensor::{ConstSide, matmul_const};
 use descent_tensor::{Matrix, exact};
 
 use crate::inverse::{Side, inverse_error};
@@ -130,8 +131,8 @@ impl Problem for BatchedInverse {
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
         let x = params[0].reshape((self.batch, self.n, self.n))?;
         let p = match self.side {
-            Side::Left => x.matmul(&self.a)?,
-            Side::Right => self.a.matmul(&x)?,
+            Side::Left => matmul_const(&x, &self.a, ConstSide::Right)?,
+            Side::Right => matmul_const(&x, &self.a, ConstSide::Left)?,
         };
         p.reshape((self.batch * self.n, self.n))
     }

@@ -6,6 +6,7 @@
 //! `X0 (I - P) + pinv(B)`, which is `pinv(B)` only when `X0 (I - P) = 0` (for instance X0 = 0).
 
 use candle_core::{Result, Tensor};
+use descent_tensor::{ConstSide, matmul_const};
 use descent_tensor::{Dtype, Matrix, MatrixSource, RngKind, exact};
 use serde::{Deserialize, Serialize};
 
@@ -170,7 +171,7 @@ impl Problem for Indicator {
     }
 
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
-        params[0].matmul(&self.b)
+        matmul_const(&params[0], &self.b, ConstSide::Right)
     }
 
     fn prediction_label(&self) -> String {

@@ -1,6 +1,7 @@
 //! `Inverse`: find X with X A = I (`side = "left"`, the notebook) or A X = I (`side = "right"`).
 
 use candle_core::{Result, Tensor};
+use descent_tensor::{ConstSide, matmul_const};
 use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
@@ -127,8 +128,8 @@ impl Problem for Inverse {
 
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
         match self.side {
-            Side::Left => params[0].matmul(&self.a),
-            Side::Right => self.a.matmul(&params[0]),
+            Side::Left => matmul_const(&params[0], &self.a, ConstSide::Right),
+            Side::Right => matmul_const(&params[0], &self.a, ConstSide::Left),
         }
     }
 

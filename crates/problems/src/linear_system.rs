@@ -1,6 +1,7 @@
 //! `LinearSystem`: find x with A x = b (one or several right-hand sides); least squares when A is tall.
 
 use candle_core::{Result, Tensor};
+use descent_tensor::{ConstSide, matmul_const};
 use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
@@ -141,7 +142,7 @@ impl Problem for LinearSystem {
     }
 
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
-        self.a.matmul(&params[0])
+        matmul_const(&params[0], &self.a, ConstSide::Left)
     }
 
     fn prediction_label(&self) -> String {

@@ -30,9 +30,13 @@ impl Evaluator<'_> {
         let vars = self.tensors(params)?;
         let tensors: Vec<Tensor> = vars.iter().map(|v| v.as_tensor().clone()).collect();
         let objective = self.problem.objective(&tensors, self.loss)?;
-        let loss = objective
-            .to_dtype(candle_core::DType::F64)?
-            .to_scalar::<f64>()?;
+        let loss = if objective.dtype() == F::DTYPE {
+            objective.to_scalar::<F>()?.widen()
+        } else {
+            objective
+                .to_dtype(candle_core::DType::F64)?
+                .to_scalar::<f64>()?
+        };
         let store = objective.backward()?;
         let grads = vars
             .iter()

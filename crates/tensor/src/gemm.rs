@@ -11,7 +11,7 @@ const LOOP_FLOPS: usize = 32 * 32 * 32;
 
 /// Below this many multiply-adds one thread does the product: a second thread does not pay for
 /// itself at n <= 256 on a two-core machine (shared/reference/performance.md).
-const PARALLEL_FLOPS: usize = 256 * 256 * 256;
+const PARALLEL_FLOPS: usize = 128 * 128 * 128;
 
 /// One operand of a product: a row-major matrix, used as it is or transposed.
 #[derive(Debug, Clone, Copy)]

@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 mod cephes;
+mod const_matmul;
 mod device;
 mod dtype;
 mod error;
@@ -20,6 +21,7 @@ mod source;
 mod sums;
 mod torch_rng;
 
+pub use const_matmul::{ConstSide, matmul_const};
 pub use device::DeviceKind;
 pub use dtype::Dtype;
 pub use error::TensorError;
