@@ -7,6 +7,10 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use descent_benches::{CASES, experiment};
 use descent_runner::Experiment;
 
+/// The allocator `cargo xtask` runs with, so the benchmarks time what users run.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The time of `iters` runs' loops: each run's own clock around its iterations (the summary's
 /// `wall_seconds`), without the set-up before the loop and the final evaluation after it.
 fn loops(experiment: &Experiment, iters: u64) -> Duration {

@@ -217,6 +217,11 @@ fn sweep(
     Ok(ExitCode::SUCCESS)
 }
 
+/// mimalloc: candle allocates a tensor per operation, and glibc's malloc and free took about 30%
+/// of a small autodiff iteration (perf; docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Err(e) = set_threads(&cli) {
