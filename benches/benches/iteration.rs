@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use descent_benches::{CASES, experiment};
 use descent_runner::Experiment;
 
@@ -90,4 +90,20 @@ fn floors(c: &mut Criterion) {
 }
 
 criterion_group!(benches, inverse, batched, floors);
-criterion_main!(benches);
+
+/// criterion's `main`, after fixing candle's thread count as `cargo xtask bench` does: without
+/// `RAYON_NUM_THREADS` candle asks the system for the CPU count on every matrix product (about
+/// 30 us each), and a plain `cargo bench` would time that instead of the loop.
+fn main() {
+    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // SAFETY: first thing in `main`, before criterion, rayon or candle start any thread: no
+        // other thread can read the environment concurrently.
+        #[allow(unsafe_code)]
+        unsafe {
+            std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        }
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -1,6 +1,6 @@
 //! `Evaluator`: the objective and its autodiff gradient at host parameter values, through candle.
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Storage, Tensor, Var};
 use descent_losses::Loss;
 use descent_optim::{Closure, Evaluation, OptimError};
 use descent_problems::Problem;
@@ -42,7 +42,7 @@ impl Evaluator<'_> {
             .iter()
             .zip(params)
             .map(|(v, p)| match store.get(v.as_tensor()) {
-                Some(g) => g.flatten_all()?.to_vec1::<F>(),
+                Some(g) => host_values::<F>(g),
                 None => Ok(vec![F::zero(); p.len()]),
             })
             .collect::<candle_core::Result<Vec<_>>>()?;
@@ -67,4 +67,16 @@ impl<F: Real> Closure<F> for Evaluator<'_> {
         self.evaluate_at(params)
             .map_err(|e| OptimError::Evaluation(e.to_string()))
     }
+}
+
+/// A tensor's entries, row-major, as a host `Vec`: copied straight from CPU storage when the
+/// layout is contiguous (no reshape op, no new tensor), else through `flatten_all`.
+fn host_values<F: Real>(t: &Tensor) -> candle_core::Result<Vec<F>> {
+    if let Some((start, end)) = t.layout().contiguous_offsets() {
+        let (storage, _) = t.storage_and_layout();
+        if let Storage::Cpu(cpu) = &*storage {
+            return Ok(cpu.as_slice::<F>()?[start..end].to_vec());
+        }
+    }
+    t.flatten_all()?.to_vec1::<F>()
 }
