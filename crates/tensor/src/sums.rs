@@ -5,7 +5,7 @@ use crate::Real;
 /// Partial sums kept apart: an in-order sum is one long chain of dependent additions.
 const LANES: usize = 8;
 
-/// `Σ x_i²`, each term widened to `f64` exactly, summed in [`LANES`] interleaved partial sums
+/// `Σ x_i²`, each term widened to `f64` exactly, summed in eight interleaved partial sums
 /// that are then added in order. The result differs from the in-order sum only by the rounding
 /// of the `f64` additions (relative error at most about `len · 2⁻⁵³`).
 pub fn sum_squares<F: Real>(x: &[F]) -> f64 {
