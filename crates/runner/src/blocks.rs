@@ -25,45 +25,32 @@ fn square<const N: usize, F: Real>(
         out
     };
     let (x, a, t) = (rows(x), rows(a), rows(t));
+    // D = L R - T, each row of D a sum of rows of R.
+    let (l, r) = if left { (&x, &a) } else { (&a, &x) };
     let mut dm = [[F::zero(); N]; N];
-    let mut gm = [[F::zero(); N]; N];
-    if left {
-        for i in 0..N {
-            for k in 0..N {
-                for j in 0..N {
-                    dm[i][j] += x[i][k] * a[k][j];
-                }
-            }
-            for j in 0..N {
-                dm[i][j] -= t[i][j];
-            }
-            for k in 0..N {
-                let mut s = F::zero();
-                for j in 0..N {
-                    s += dm[i][j] * a[k][j];
-                }
-                gm[i][k] = two_s * s;
-            }
-        }
-    } else {
-        for i in 0..N {
-            for k in 0..N {
-                for j in 0..N {
-                    dm[i][j] += a[i][k] * x[k][j];
-                }
-            }
-            for j in 0..N {
-                dm[i][j] -= t[i][j];
-            }
-        }
+    for i in 0..N {
         for k in 0..N {
             for j in 0..N {
-                let mut s = F::zero();
-                for i in 0..N {
-                    s += a[i][k] * dm[i][j];
-                }
-                gm[k][j] = two_s * s;
+                dm[i][j] += l[i][k] * r[k][j];
             }
+        }
+        for j in 0..N {
+            dm[i][j] -= t[i][j];
+        }
+    }
+    let mut gm = [[F::zero(); N]; N];
+    for i in 0..N {
+        for j in 0..N {
+            let mut s = F::zero();
+            for k in 0..N {
+                // Left: (D Aᵀ)_ij = Σ_k D_ik A_jk; right: (Aᵀ D)_ij = Σ_k A_ki D_kj.
+                s += if left {
+                    dm[i][k] * a[j][k]
+                } else {
+                    a[k][i] * dm[k][j]
+                };
+            }
+            gm[i][j] = two_s * s;
         }
     }
     for (out, r) in d.chunks_exact_mut(N).zip(&dm) {
