@@ -101,7 +101,14 @@ impl Analytic {
         let square = n == m && m == tr && tr == tc;
         if self.batch > 1
             && square
-            && crate::blocks::batch(n, self.left, x, a, t, &mut d, &mut g, two_s)
+            && (crate::blocks::Blocks {
+                left: self.left,
+                x,
+                a,
+                t,
+                two_s,
+            })
+            .run(n, &mut d, &mut g)
         {
             return Ok(Evaluation {
                 loss: sum_squares(&d) * self.scale,
