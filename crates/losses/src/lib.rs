@@ -12,6 +12,7 @@ mod log_cosh;
 mod loss;
 mod mae;
 mod mse;
+mod squares;
 mod sse;
 
 pub use config::LossConfig;
@@ -21,4 +22,5 @@ pub use log_cosh::{LogCosh, LogCoshConfig};
 pub use loss::Loss;
 pub use mae::{Mae, MaeConfig};
 pub use mse::{Mse, MseConfig};
+pub use squares::squared_error;
 pub use sse::{Sse, SseConfig};

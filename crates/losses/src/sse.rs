@@ -15,7 +15,7 @@ impl Loss for Sse {
     }
 
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
-        prediction.sub(target)?.sqr()?.sum_all()
+        crate::squares::squared_error(prediction, target, false)
     }
 
     fn square_sum_scale(&self, _entries: usize) -> Option<f64> {
