@@ -6,6 +6,7 @@
 //! candle's chain: `((p - t) · (g · (1/n))) · 2` (mean) or `((p - t) · g) · 2` (sum).
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use descent_tensor::sum_squared_differences;
 
 /// `mean((p - t)²)` (`mean = true`) or `sum((p - t)²)`, differentiable in `p` only. The value is
 /// summed in f64 and rounded once to the dtype (then scaled by `1/n` in the dtype, as candle's
@@ -42,18 +43,6 @@ struct SquaredError {
     n: usize,
 }
 
-/// `Σ (p_i - t_i)²` with each difference rounded in `F` (as candle's `sub`) and the squares
-/// summed in f64.
-fn sum_of_squares<F: Copy + std::ops::Sub<Output = F> + Into<f64>>(p: &[F], t: &[F]) -> f64 {
-    p.iter()
-        .zip(t)
-        .map(|(&p, &t)| {
-            let d: f64 = (p - t).into();
-            d * d
-        })
-        .sum()
-}
-
 impl CustomOp2 for SquaredError {
     fn name(&self) -> &'static str {
         "squared-error"
@@ -71,11 +60,11 @@ impl CustomOp2 for SquaredError {
         let scale = 1.0 / n as f64;
         let out = match (p, t) {
             (CpuStorage::F32(p), CpuStorage::F32(t)) => {
-                let s = sum_of_squares(&p[ps..ps + n], &t[ts..ts + n]) as f32;
+                let s = sum_squared_differences(&p[ps..ps + n], &t[ts..ts + n]) as f32;
                 CpuStorage::F32(vec![if self.mean { s * scale as f32 } else { s }])
             }
             (CpuStorage::F64(p), CpuStorage::F64(t)) => {
-                let s = sum_of_squares(&p[ps..ps + n], &t[ts..ts + n]);
+                let s = sum_squared_differences(&p[ps..ps + n], &t[ts..ts + n]);
                 CpuStorage::F64(vec![if self.mean { s * scale } else { s }])
             }
             _ => candle_core::bail!("squared-error: f32 or f64 operands of one dtype"),

@@ -9,17 +9,36 @@ const LANES: usize = 8;
 /// that are then added in order. The result differs from the in-order sum only by the rounding
 /// of the `f64` additions (relative error at most about `len · 2⁻⁵³`).
 pub fn sum_squares<F: Real>(x: &[F]) -> f64 {
+    let (chunks, rest) = x.as_chunks::<LANES>();
     let mut lanes = [0.0f64; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
     for chunk in chunks {
         for (lane, v) in lanes.iter_mut().zip(chunk) {
             let v = v.widen();
             *lane += v * v;
         }
     }
+    finish(lanes, rest.iter().map(|v| v.widen()))
+}
+
+/// `Σ (p_i - t_i)²` over the common length, each difference rounded in `F` (as a tensor
+/// subtraction is) and then squared and summed in `f64` as [`sum_squares`] does.
+pub fn sum_squared_differences<F: Real>(p: &[F], t: &[F]) -> f64 {
+    let len = p.len().min(t.len());
+    let (pc, pr) = p[..len].as_chunks::<LANES>();
+    let (tc, tr) = t[..len].as_chunks::<LANES>();
+    let mut lanes = [0.0f64; LANES];
+    for (a, b) in pc.iter().zip(tc) {
+        for ((lane, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
+            let v = (a - b).widen();
+            *lane += v * v;
+        }
+    }
+    finish(lanes, pr.iter().zip(tr).map(|(&a, &b)| (a - b).widen()))
+}
+
+/// Add the squares of the tail `rest` (shorter than a chunk) into the lanes, then the lanes in order.
+fn finish(mut lanes: [f64; LANES], rest: impl Iterator<Item = f64>) -> f64 {
     for (lane, v) in lanes.iter_mut().zip(rest) {
-        let v = v.widen();
         *lane += v * v;
     }
     lanes.iter().sum()
@@ -39,6 +58,17 @@ mod tests {
             let want = (n * (n + 1) * (2 * n + 1) / 6) as f64;
             assert_eq!(sum_squares(&x), want, "n = {n}");
         }
+    }
+
+    /// Differences are rounded in the element type first, then squared in f64; a shorter
+    /// slice bounds the sum.
+    #[test]
+    fn squared_differences_round_the_difference_in_the_element_type() {
+        // 1 + 2^-24 rounds to 1 in f32, so (1 - 2^-24) - 1 is -2^-24 exactly, not rounded away.
+        let p = [1.0f32 - f32::EPSILON / 2.0, 3.0, 5.0];
+        let t = [1.0f32, 1.0];
+        let want = (f64::from(f32::EPSILON) / 2.0).powi(2) + 4.0;
+        assert_eq!(sum_squared_differences(&p, &t), want);
     }
 
     /// Each term is widened before squaring: `f32` squares that would round in `f32` do not.
