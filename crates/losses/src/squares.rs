@@ -5,8 +5,8 @@
 //! op computes the value in one pass and its backward in three operations, with the bits of
 //! candle's chain: `((p - t) · (g · (1/n))) · 2` (mean) or `((p - t) · g) · 2` (sum).
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
-use descent_tensor::sum_squared_differences;
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor};
+use descent_tensor::{Real, sum_squared_differences};
 
 /// `mean((p - t)²)` (`mean = true`) or `sum((p - t)²)`, differentiable in `p` only. The value is
 /// summed in f64 and rounded once to the dtype (then scaled by `1/n` in the dtype, as candle's
@@ -72,6 +72,8 @@ impl CustomOp2 for SquaredError {
         Ok((out, Shape::from(())))
     }
 
+    /// `((p - t) · (g · (1/n) + 0)) · 2 + 0` element by element in the dtype (`+ 0` as candle's
+    /// `affine` adds it, which turns -0 into +0), in one pass into one new tensor.
     fn bwd(
         &self,
         p: &Tensor,
@@ -79,14 +81,43 @@ impl CustomOp2 for SquaredError {
         _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>)> {
-        let g = if self.mean {
-            grad.affine(1.0 / self.n as f64, 0.0)?
+        let scale = if self.mean {
+            Some(1.0 / self.n as f64)
         } else {
-            grad.clone()
+            None
         };
-        let d = p.detach().sub(&t.detach())?;
-        Ok((Some(d.broadcast_mul(&g)?.affine(2.0, 0.0)?), None))
+        let out = match p.dtype() {
+            DType::F32 => gradient::<f32>(p, t, grad, scale)?,
+            _ => gradient::<f64>(p, t, grad, scale)?,
+        };
+        Ok((Some(out), None))
     }
+}
+
+/// The backward of [`SquaredError`] in `F` (the op runs only on contiguous same-shape f32 or f64
+/// CPU tensors, so both are contiguous here).
+fn gradient<F: Real>(p: &Tensor, t: &Tensor, grad: &Tensor, scale: Option<f64>) -> Result<Tensor> {
+    let zero = F::zero();
+    let g = grad.to_scalar::<F>()?;
+    let g = match scale {
+        Some(m) => g * F::host(m) + zero,
+        None => g,
+    };
+    let two = F::host(2.0);
+    let n = p.elem_count();
+    let (ps, pl) = p.storage_and_layout();
+    let (ts, tl) = t.storage_and_layout();
+    let (Storage::Cpu(pc), Storage::Cpu(tc)) = (&*ps, &*ts) else {
+        candle_core::bail!("squared-error: the operands left the CPU")
+    };
+    let p_host = &pc.as_slice::<F>()?[pl.start_offset()..][..n];
+    let t_host = &tc.as_slice::<F>()?[tl.start_offset()..][..n];
+    let out: Vec<F> = p_host
+        .iter()
+        .zip(t_host)
+        .map(|(&p, &t)| ((p - t) * g) * two + zero)
+        .collect();
+    Tensor::from_vec(out, p.shape(), p.device())
 }
 
 #[cfg(test)]
