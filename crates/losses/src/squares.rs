@@ -2,8 +2,8 @@
 //!
 //! Built from candle's operations the loss is four nodes (sub, sqr, sum, affine) and its backward
 //! a dozen tensor operations, each allocating; it also differentiates the constant target. This
-//! op computes the value in one pass and its backward in three operations, with the bits of
-//! candle's chain: `((p - t) · (g · (1/n))) · 2` (mean) or `((p - t) · g) · 2` (sum).
+//! op computes the value in one pass and its backward in one pass into one tensor, with the bits
+//! of candle's chain: `((p - t) · (g · (1/n))) · 2` (mean) or `((p - t) · g) · 2` (sum).
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor};
 use descent_tensor::{Real, sum_squared_differences};

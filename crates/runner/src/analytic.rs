@@ -1,5 +1,6 @@
 //! `Analytic`: the closed-form gradient of a problem linear in its parameter under a squared loss, without autodiff.
 
+use std::any::Any;
 use std::sync::{Mutex, MutexGuard};
 
 use descent_losses::Loss;
@@ -90,11 +91,8 @@ impl Analytic {
 
     /// The residual buffer in `F`.
     fn residual<F: Real>(&self) -> candle_core::Result<MutexGuard<'_, Vec<F>>> {
-        use std::any::Any;
-        let lock = (&self.residual32 as &dyn Any)
-            .downcast_ref::<Mutex<Vec<F>>>()
-            .or_else(|| (&self.residual64 as &dyn Any).downcast_ref::<Mutex<Vec<F>>>())
-            .ok_or_else(|| {
+        let lock =
+            either::<Mutex<Vec<F>>>(&self.residual32, &self.residual64).ok_or_else(|| {
                 candle_core::Error::Msg("the element type is neither f32 nor f64".into())
             })?;
         // A panic elsewhere while the lock was held leaves only stale numbers, all overwritten.
@@ -125,7 +123,7 @@ impl Analytic {
         let mut g = vec![F::zero(); x.len()];
         let two_s = F::host(2.0 * self.scale);
         let square = n == m && m == tr && tr == tc;
-        if self.batch > 1
+        let blocked = self.batch > 1
             && square
             && (crate::blocks::Blocks {
                 left: self.left,
@@ -134,18 +132,14 @@ impl Analytic {
                 t,
                 two_s,
             })
-            .run(n, d, &mut g)
-        {
-            return Ok(Evaluation {
-                loss: sum_squares(d) * self.scale,
-                grads: vec![g],
-            });
-        }
+            .run(n, d, &mut g);
+        // Otherwise instance by instance through the general products (none if the kernels ran).
         let blocks = d
             .chunks_exact_mut(tr * tc)
             .zip(g.chunks_exact_mut(x_len))
             .zip(x.chunks_exact(x_len))
-            .zip(a.chunks_exact(n * m).zip(t.chunks_exact(tr * tc)));
+            .zip(a.chunks_exact(n * m).zip(t.chunks_exact(tr * tc)))
+            .take(if blocked { 0 } else { self.batch });
         for (((d, g), x), (a, t)) in blocks {
             if self.left {
                 matmul(d, Operand::new(x, tr, n), Operand::new(a, n, m), F::one());
@@ -168,13 +162,16 @@ impl Analytic {
     }
 }
 
-/// The one of `f32s` and `f64s` whose element type is `F`, if it is not empty.
+/// The one of `f32s` and `f64s` whose element type is `F`, if it is not empty (`&Vec`, not a
+/// slice: the downcast names the stored type).
 #[allow(clippy::ptr_arg)]
 fn pick<'s, F: Real>(f32s: &'s Vec<f32>, f64s: &'s Vec<f64>) -> Option<&'s [F]> {
-    use std::any::Any;
-    (f32s as &dyn Any)
-        .downcast_ref::<Vec<F>>()
-        .or_else(|| (f64s as &dyn Any).downcast_ref::<Vec<F>>())
+    either::<Vec<F>>(f32s, f64s)
         .map(Vec::as_slice)
         .filter(|v| !v.is_empty())
+}
+
+/// Whichever of `a` and `b` is a `T`.
+fn either<'s, T: 'static>(a: &'s dyn Any, b: &'s dyn Any) -> Option<&'s T> {
+    a.downcast_ref::<T>().or_else(|| b.downcast_ref::<T>())
 }
