@@ -49,15 +49,16 @@ impl BatchedInverse {
         let mut inverses = Vec::with_capacity(batch);
         let mut conditions = Vec::with_capacity(batch);
         for (k, a) in matrices.iter().enumerate() {
-            let inverse = exact::inverse(a).map_err(|e| match inverse_error(e) {
-                ProblemError::Invalid { key, reason } => ProblemError::Invalid {
-                    key,
-                    reason: format!("instance {k}: {reason}"),
-                },
-                other => other,
-            })?;
+            let (inverse, condition) =
+                exact::inverse_and_condition(a).map_err(|e| match inverse_error(e) {
+                    ProblemError::Invalid { key, reason } => ProblemError::Invalid {
+                        key,
+                        reason: format!("instance {k}: {reason}"),
+                    },
+                    other => other,
+                })?;
             inverses.push(inverse);
-            conditions.push(exact::condition_number(a)?);
+            conditions.push(condition);
         }
         let stacked = stack(&matrices);
         Ok(Self {

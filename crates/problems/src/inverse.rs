@@ -82,8 +82,7 @@ impl Inverse {
         ctx: &dyn BuildContext,
     ) -> std::result::Result<Self, ProblemError> {
         let n = a.rows();
-        let inverse = exact::inverse(&a).map_err(inverse_error)?;
-        let condition = exact::condition_number(&a)?;
+        let (inverse, condition) = exact::inverse_and_condition(&a).map_err(inverse_error)?;
         Ok(Self {
             side,
             a: a.to_tensor(ctx.dtype(), ctx.device())?,

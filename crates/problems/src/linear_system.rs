@@ -98,16 +98,15 @@ impl LinearSystem {
                 ),
             )
         };
-        let solution = if m == n {
-            exact::solve(&a, &b)
+        let (solution, condition) = if m == n {
+            exact::solve_and_condition(&a, &b)
         } else {
-            exact::lstsq(&a, &b)
+            exact::lstsq_and_condition(&a, &b)
         }
         .map_err(|e| match e {
             TensorError::Singular { smallest, largest } => singular(smallest, largest),
             other => ProblemError::invalid("a", other.to_string()),
         })?;
-        let condition = exact::condition_number(&a)?;
         Ok(Self {
             a: a.to_tensor(ctx.dtype(), ctx.device())?,
             b: b.to_tensor(ctx.dtype(), ctx.device())?,

@@ -90,7 +90,7 @@ impl Svd {
             Matrix::from_fn(1, k, |_, j| f.s[j]),
             Matrix::from_fn(n, k, |i, j| f.v.get(i, j)),
         ];
-        let condition = exact::condition_number(&a)?;
+        let condition = exact::condition_of(&f.s);
         let p = |name: &str, rows, cols| Parameter {
             name: name.into(),
             rows,

@@ -9,7 +9,7 @@ use crate::{Matrix, TensorError};
 /// Singular values of `a`, largest first.
 pub fn singular_values(a: &Matrix) -> Result<Vec<f64>, TensorError> {
     let mut s = a
-        .to_faer()
+        .as_faer()
         .singular_values()
         .map_err(|_| TensorError::Decomposition("singular value decomposition"))?;
     s.sort_by(|x, y| y.total_cmp(x));
@@ -18,20 +18,25 @@ pub fn singular_values(a: &Matrix) -> Result<Vec<f64>, TensorError> {
 
 /// The 2-norm condition number `s_max / s_min` (infinite when `a` is rank-deficient).
 pub fn condition_number(a: &Matrix) -> Result<f64, TensorError> {
-    let s = singular_values(a)?;
+    Ok(condition_of(&singular_values(a)?))
+}
+
+/// `s_max / s_min` of singular values sorted largest first (infinite when `s_min` is 0).
+pub fn condition_of(s: &[f64]) -> f64 {
     let (largest, smallest) = (
         s.first().copied().unwrap_or(0.0),
         s.last().copied().unwrap_or(0.0),
     );
-    Ok(if smallest > 0.0 {
+    if smallest > 0.0 {
         largest / smallest
     } else {
         f64::INFINITY
-    })
+    }
 }
 
-/// Is `a` singular to working precision: `s_min <= n * eps * s_max`?
-fn check_invertible(a: &Matrix) -> Result<(), TensorError> {
+/// Is `a` singular to working precision: `s_min <= n * eps * s_max`? Returns the condition
+/// number of an invertible `a`, from the same singular values.
+fn check_invertible(a: &Matrix) -> Result<f64, TensorError> {
     if a.rows() != a.cols() {
         return Err(TensorError::NotSquare {
             rows: a.rows(),
@@ -48,14 +53,21 @@ fn check_invertible(a: &Matrix) -> Result<(), TensorError> {
     if smallest.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
         return Err(TensorError::Singular { smallest, largest });
     }
-    Ok(())
+    Ok(condition_of(&s))
 }
 
 /// The inverse of a square, non-singular `a` (LU with partial pivoting).
 pub fn inverse(a: &Matrix) -> Result<Matrix, TensorError> {
-    check_invertible(a)?;
-    let inv = a.to_faer().partial_piv_lu().inverse();
-    Ok(Matrix::from_faer(inv.as_ref()))
+    inverse_and_condition(a).map(|(inverse, _)| inverse)
+}
+
+/// The inverse of a square, non-singular `a` and its condition number, from one singular value
+/// decomposition (the singularity check's) and one LU.
+pub fn inverse_and_condition(a: &Matrix) -> Result<(Matrix, f64), TensorError> {
+    let condition = check_invertible(a)?;
+    // The factors are dropped before the copy into row-major order: one n x n buffer fewer.
+    let inv = a.as_faer().partial_piv_lu().inverse();
+    Ok((Matrix::from_faer(inv.as_ref()), condition))
 }
 
 /// `a x = b` needs as many rows in b as in a.
@@ -74,10 +86,15 @@ fn check_rows(a: &Matrix, b: &Matrix) -> Result<(), TensorError> {
 /// The solution `x` of `a x = b` for a square, non-singular `a` (LU with partial pivoting);
 /// `b` may hold several right-hand sides as columns.
 pub fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
-    check_invertible(a)?;
+    solve_and_condition(a, b).map(|(x, _)| x)
+}
+
+/// [`solve`], with the condition number of `a` from the singularity check's singular values.
+pub fn solve_and_condition(a: &Matrix, b: &Matrix) -> Result<(Matrix, f64), TensorError> {
+    let condition = check_invertible(a)?;
     check_rows(a, b)?;
-    let x = a.to_faer().partial_piv_lu().solve(b.to_faer());
-    Ok(Matrix::from_faer(x.as_ref()))
+    let x = a.as_faer().partial_piv_lu().solve(b.as_faer());
+    Ok((Matrix::from_faer(x.as_ref()), condition))
 }
 
 /// The thin singular value decomposition `a = U diag(s) V^T`, singular values largest first.
@@ -95,7 +112,7 @@ pub struct Svd {
 /// magnitude in the column of V is positive (a deterministic choice among the `+-` pairs).
 pub fn svd(a: &Matrix) -> Result<Svd, TensorError> {
     let f = a
-        .to_faer()
+        .as_faer()
         .thin_svd()
         .map_err(|_| TensorError::Decomposition("singular value decomposition"))?;
     let (u, v, d) = (f.U(), f.V(), f.S().column_vector());
@@ -133,7 +150,7 @@ pub fn rank(a: &Matrix) -> Result<usize, TensorError> {
 pub fn pinv(a: &Matrix) -> Result<Matrix, TensorError> {
     a.check_finite()?;
     let f = a
-        .to_faer()
+        .as_faer()
         .thin_svd()
         .map_err(|_| TensorError::Decomposition("singular value decomposition"))?;
     Ok(Matrix::from_faer(f.pseudoinverse().as_ref()))
@@ -142,6 +159,11 @@ pub fn pinv(a: &Matrix) -> Result<Matrix, TensorError> {
 /// The least-squares solution of `a x = b` for `a` with at least as many rows as columns and full
 /// column rank, by faer's Householder QR; `b` may hold several right-hand sides as columns.
 pub fn lstsq(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
+    lstsq_and_condition(a, b).map(|(x, _)| x)
+}
+
+/// [`lstsq`], with the condition number of `a` from the rank check's singular values.
+pub fn lstsq_and_condition(a: &Matrix, b: &Matrix) -> Result<(Matrix, f64), TensorError> {
     check_rows(a, b)?;
     if a.rows() < a.cols() {
         return Err(TensorError::Shape(format!(
@@ -156,8 +178,8 @@ pub fn lstsq(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
     if smallest <= rank_tolerance(a, largest) {
         return Err(TensorError::Singular { smallest, largest });
     }
-    let x = a.to_faer().qr().solve_lstsq(b.to_faer());
-    Ok(Matrix::from_faer(x.as_ref()))
+    let x = a.as_faer().qr().solve_lstsq(b.as_faer());
+    Ok((Matrix::from_faer(x.as_ref()), condition_of(&s)))
 }
 
 #[cfg(test)]
@@ -203,6 +225,34 @@ mod tests {
             condition_number(&Matrix::diag(&[1.0, 0.0])).unwrap(),
             f64::INFINITY
         );
+    }
+
+    #[test]
+    fn the_condition_number_that_comes_with_an_answer_is_the_singular_value_ratio() {
+        // Rows of a well-known matrix: condition number from its own SVD as the reference.
+        let a = Matrix::from_rows(&[
+            vec![4.0, 1.0, 0.5],
+            vec![1.0, 3.0, -1.0],
+            vec![0.5, -1.0, 2.0],
+        ])
+        .unwrap();
+        let s = singular_values(&a).unwrap();
+        let want = s[0] / s[2];
+        let b = Matrix::new(3, 1, vec![1.0, 2.0, 3.0]).unwrap();
+        let (inv, c1) = inverse_and_condition(&a).unwrap();
+        let (x, c2) = solve_and_condition(&a, &b).unwrap();
+        let (y, c3) = lstsq_and_condition(&a, &b).unwrap();
+        for c in [c1, c2, c3] {
+            assert!((c - want).abs() <= 1e-12 * want, "{c} vs {want}");
+        }
+        assert_eq!(inv, inverse(&a).unwrap());
+        assert_eq!(x, solve(&a, &b).unwrap());
+        assert_eq!(y, lstsq(&a, &b).unwrap());
+        // A x = b, checked by multiplying back.
+        for i in 0..3 {
+            let ax: f64 = (0..3).map(|j| a.get(i, j) * x.get(j, 0)).sum();
+            assert!((ax - b.get(i, 0)).abs() < 1e-12);
+        }
     }
 
     #[test]

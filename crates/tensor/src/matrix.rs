@@ -1,5 +1,7 @@
 //! `Matrix`: a dense, row-major host matrix of `f64`, the currency between configs, faer and candle.
 
+use std::sync::Arc;
+
 use candle_core::{Device, Tensor};
 
 use crate::{Dtype, TensorError};
@@ -8,11 +10,15 @@ use crate::{Dtype, TensorError};
 ///
 /// Every `f32` value is exactly representable, so a parameter read back from an `f32` run loses
 /// nothing when it becomes a `Matrix`.
+///
+/// A matrix never changes once built, so its entries are shared: a clone is a reference count,
+/// not a copy. A run hands the same exact answer, inputs and result to the problem, the
+/// observers and the report; at n = 1024 each copy would be 8 MB.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
     rows: usize,
     cols: usize,
-    data: Vec<f64>,
+    data: Arc<Vec<f64>>,
 }
 
 impl Matrix {
@@ -24,7 +30,11 @@ impl Matrix {
                 data.len()
             )));
         }
-        Ok(Self { rows, cols, data })
+        Ok(Self {
+            rows,
+            cols,
+            data: Arc::new(data),
+        })
     }
 
     /// The `rows x cols` zero matrix.
@@ -32,7 +42,7 @@ impl Matrix {
         Self {
             rows,
             cols,
-            data: vec![0.0; rows * cols],
+            data: Arc::new(vec![0.0; rows * cols]),
         }
     }
 
@@ -44,11 +54,7 @@ impl Matrix {
     /// The square matrix with `d` on its diagonal.
     pub fn diag(d: &[f64]) -> Self {
         let n = d.len();
-        let mut m = Self::zeros(n, n);
-        for (i, &v) in d.iter().enumerate() {
-            m.data[i * n + i] = v;
-        }
-        m
+        Self::from_fn(n, n, |i, j| if i == j { d[i] } else { 0.0 })
     }
 
     /// A matrix from its rows; every row must have the same length.
@@ -68,7 +74,7 @@ impl Matrix {
         Ok(Self {
             rows: rows.len(),
             cols,
-            data,
+            data: Arc::new(data),
         })
     }
 
@@ -80,7 +86,11 @@ impl Matrix {
                 data.push(f(i, j));
             }
         }
-        Self { rows, cols, data }
+        Self {
+            rows,
+            cols,
+            data: Arc::new(data),
+        }
     }
 
     /// Number of rows.
@@ -135,13 +145,13 @@ impl Matrix {
         let data = self
             .data
             .iter()
-            .zip(&other.data)
+            .zip(other.data.iter())
             .map(|(a, b)| a - b)
             .collect();
         Ok(Self {
             rows: self.rows,
             cols: self.cols,
-            data,
+            data: Arc::new(data),
         })
     }
 
@@ -155,13 +165,21 @@ impl Matrix {
         self.data.iter().map(|v| v * v).sum::<f64>().sqrt()
     }
 
-    /// This matrix as a candle tensor of the given dtype (each entry rounded once).
+    /// This matrix as a candle tensor of the given dtype (each entry rounded once, with no `f64`
+    /// tensor in between).
     pub fn to_tensor(&self, dtype: Dtype, device: &Device) -> Result<Tensor, TensorError> {
-        let t = Tensor::from_slice(&self.data, (self.rows, self.cols), device)?;
-        Ok(t.to_dtype(dtype.candle())?)
+        let shape = (self.rows, self.cols);
+        Ok(match dtype {
+            Dtype::F64 => Tensor::from_slice(self.data(), shape, device)?,
+            Dtype::F32 => {
+                let rounded: Vec<f32> = self.data.iter().map(|&v| v as f32).collect();
+                Tensor::from_vec(rounded, shape, device)?
+            }
+        })
     }
 
-    /// A matrix from a 2-D (or 1-D, as one column) candle tensor of any float dtype.
+    /// A matrix from a 2-D (or 1-D, as one column) candle tensor of any float dtype. A contiguous
+    /// `f32` or `f64` tensor on the CPU is widened in one pass, with no `f64` tensor in between.
     pub fn from_tensor(t: &Tensor) -> Result<Self, TensorError> {
         let (rows, cols) = match t.dims() {
             [r, c] => (*r, *c),
@@ -172,6 +190,21 @@ impl Matrix {
                 )));
             }
         };
+        if let Some((start, end)) = t.layout().contiguous_offsets() {
+            let (storage, _) = t.storage_and_layout();
+            if let candle_core::Storage::Cpu(cpu) = &*storage {
+                let data = match cpu {
+                    candle_core::CpuStorage::F32(v) => {
+                        Some(v[start..end].iter().map(|&x| f64::from(x)).collect())
+                    }
+                    candle_core::CpuStorage::F64(v) => Some(v[start..end].to_vec()),
+                    _ => None,
+                };
+                if let Some(data) = data {
+                    return Self::new(rows, cols, data);
+                }
+            }
+        }
         let data = t
             .to_dtype(candle_core::DType::F64)?
             .flatten_all()?
@@ -179,7 +212,12 @@ impl Matrix {
         Self::new(rows, cols, data)
     }
 
-    /// This matrix as a faer matrix.
+    /// A faer view of this matrix's entries (row-major strides), with no copy.
+    pub fn as_faer(&self) -> faer::MatRef<'_, f64> {
+        faer::MatRef::from_row_major_slice(self.data(), self.rows, self.cols)
+    }
+
+    /// This matrix as an owned faer matrix.
     pub fn to_faer(&self) -> faer::Mat<f64> {
         faer::Mat::from_fn(self.rows, self.cols, |i, j| self.get(i, j))
     }
@@ -232,5 +270,60 @@ mod tests {
             m.check_finite(),
             Err(TensorError::NotFinite { row: 1, col: 0, .. })
         ));
+    }
+
+    #[test]
+    fn a_clone_shares_the_entries_instead_of_copying_them() {
+        let m = Matrix::from_fn(3, 2, |i, j| (i * 2 + j) as f64);
+        let c = m.clone();
+        assert_eq!(c, m);
+        assert!(std::ptr::eq(c.data().as_ptr(), m.data().as_ptr()));
+    }
+
+    #[test]
+    fn to_tensor_rounds_each_entry_as_candle_does() {
+        // Values that round differently from truncation, and one beyond f32's range.
+        let m = Matrix::new(2, 2, vec![0.1, 1.0 + 1e-9, -1.0 / 3.0, 1e39]).unwrap();
+        let ours = m.to_tensor(Dtype::F32, &Device::Cpu).unwrap();
+        let candle = Tensor::from_slice(m.data(), (2, 2), &Device::Cpu)
+            .unwrap()
+            .to_dtype(candle_core::DType::F32)
+            .unwrap();
+        let (a, b) = (
+            ours.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+            candle.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+        );
+        assert_eq!(
+            a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn from_tensor_reads_strided_and_offset_tensors_in_row_major_order() {
+        let t = Tensor::arange(0f32, 12.0, &Device::Cpu)
+            .unwrap()
+            .reshape((3, 4))
+            .unwrap();
+        // Contiguous with an offset (rows 1..3), and transposed (not contiguous).
+        let rows = Matrix::from_tensor(&t.narrow(0, 1, 2).unwrap()).unwrap();
+        assert_eq!(rows, Matrix::from_fn(2, 4, |i, j| (4 * (i + 1) + j) as f64));
+        let transposed = Matrix::from_tensor(&t.t().unwrap()).unwrap();
+        assert_eq!(transposed, Matrix::from_fn(4, 3, |i, j| (4 * j + i) as f64));
+        let wide = Matrix::from_tensor(&t.to_dtype(candle_core::DType::F64).unwrap()).unwrap();
+        assert_eq!(wide, Matrix::from_fn(3, 4, |i, j| (4 * i + j) as f64));
+    }
+
+    #[test]
+    fn the_faer_view_is_the_matrix() {
+        let m = Matrix::from_fn(3, 5, |i, j| (10 * i + j) as f64);
+        let (view, owned) = (m.as_faer(), m.to_faer());
+        assert_eq!((view.nrows(), view.ncols()), (3, 5));
+        for i in 0..3 {
+            for j in 0..5 {
+                assert_eq!(view[(i, j)], m.get(i, j));
+                assert_eq!(owned[(i, j)], m.get(i, j));
+            }
+        }
     }
 }
