@@ -172,6 +172,59 @@ pub fn median_ns(criterion: &Path, id: &str) -> Option<f64> {
     v.get("median")?.get("point_estimate")?.as_f64()
 }
 
+/// The id `cargo xtask bench FILTER` matches to measure peak memory.
+pub const MEMORY_ID: &str = "memory/run-n1024";
+/// The size of the peak-memory runs.
+pub const MEMORY_N: usize = 1024;
+/// The gradients the peak memory is measured with.
+pub const MEMORY_GRADIENTS: [&str; 2] = ["autodiff", "analytic"];
+/// The iterations of a peak-memory run (a few: the loop's buffers are reused from the second).
+pub const MEMORY_ITERATIONS: usize = 5;
+
+/// The bytes of the tensors the performance issue counts at [`MEMORY_N`] in f32 with sgd: A, X
+/// and the gradient (plain sgd keeps no state).
+pub fn memory_tensor_bytes() -> f64 {
+    (3 * MEMORY_N * MEMORY_N * 4) as f64
+}
+
+/// Write the config of a peak-memory run (sgd, f32, [`matrix`] at [`MEMORY_N`] through an `.npy`
+/// file, no logging) into `dir`; returns the config's path.
+pub fn memory_config(dir: &Path, gradient: &str) -> anyhow::Result<PathBuf> {
+    let npy = dir.join(format!("a{MEMORY_N}.npy"));
+    if !npy.exists() {
+        matrix(MEMORY_N)
+            .to_tensor(descent_tensor::Dtype::F64, &Device::Cpu)?
+            .write_npy(&npy)?;
+    }
+    let path = dir.join(format!("memory-{gradient}.toml"));
+    let text = format!(
+        "name = \"memory-{gradient}\"\nseed = 314\niterations = {MEMORY_ITERATIONS}\nlog_every = 0\ndtype = \"f32\"\ngradient = \"{gradient}\"\n[problem]\nkind = \"inverse\"\nmatrix = {{ npy = \"{}\" }}\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n",
+        npy.display()
+    );
+    std::fs::write(&path, text)?;
+    Ok(path)
+}
+
+/// Where the measured peaks are kept for the table: `gradient,bytes` lines in criterion's
+/// directory.
+fn memory_file(criterion: &Path) -> PathBuf {
+    criterion.join("descent-memory.csv")
+}
+
+/// Keep measured peaks (`(gradient, bytes)`) for [`table`].
+pub fn write_memory(criterion: &Path, rows: &[(&str, u64)]) -> std::io::Result<()> {
+    std::fs::create_dir_all(criterion)?;
+    let text: String = rows.iter().map(|(g, b)| format!("{g},{b}\n")).collect();
+    std::fs::write(memory_file(criterion), text)
+}
+
+/// The peak kept for `gradient`, if measured.
+fn read_memory(criterion: &Path, gradient: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(memory_file(criterion)).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(gradient)?.strip_prefix(',')?.parse().ok())
+}
+
 /// The targets of the performance issue, in microseconds per iteration (f32), where one is a number.
 fn target_us(optimizer: &str, n: usize) -> Option<f64> {
     match (optimizer, n) {
@@ -267,10 +320,61 @@ pub fn table(criterion: &Path) -> String {
             )),
         }
     }
+    let mib = |b: f64| format!("{:.1} MiB", b / (1024.0 * 1024.0));
+    let tensors = memory_tensor_bytes();
+    for gradient in MEMORY_GRADIENTS {
+        let label = format!("peak memory of `xtask run`, n = {MEMORY_N}, sgd f32 {gradient}");
+        let target = format!("<= 3x the tensors ({})", mib(3.0 * tensors));
+        match read_memory(criterion, gradient) {
+            Some(bytes) => out.push_str(&format!(
+                "| {label} | {} | {:.1}x A, X and the gradient ({}) | | | {target} |\n",
+                mib(bytes as f64),
+                bytes as f64 / tensors,
+                mib(tensors)
+            )),
+            None => out.push_str(&format!("| {label} | not measured | | | | {target} |\n")),
+        }
+    }
     out.push_str(&format!(
         "\nfloors: plain-Rust 4x4 SGD loop {} per iteration; one f32 1024^3 matmul through candle {}.\n",
         floor_4.map(us).unwrap_or_else(|| "not measured".into()),
         matmul.map(us).unwrap_or_else(|| "not measured".into())
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_shows_a_kept_peak_as_a_multiple_of_the_tensors() {
+        let dir = std::env::temp_dir().join(format!("descent-table-{}", std::process::id()));
+        // 3 n^2 f32 entries at n = 1024 are 12 MiB; a 60 MiB peak is 5x them.
+        write_memory(&dir, &[("autodiff", 60 * 1024 * 1024)]).unwrap();
+        let table = table(&dir);
+        assert!(
+            table.contains("| 60.0 MiB | 5.0x A, X and the gradient (12.0 MiB) |"),
+            "{table}"
+        );
+        assert!(
+            table.contains("sgd f32 analytic | not measured |"),
+            "{table}"
+        );
+        assert!(table.contains("<= 3x the tensors (36.0 MiB)"), "{table}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_memory_config_builds_the_n1024_problem() {
+        let dir = std::env::temp_dir().join(format!("descent-memcfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = memory_config(&dir, "analytic").unwrap();
+        let config = Config::load(&path, &[], &Registry::default()).unwrap();
+        assert_eq!(
+            (config.iterations, config.dtype.name()),
+            (MEMORY_ITERATIONS, "f32")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

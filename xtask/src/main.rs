@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
+
+mod peak;
 use descent_runner::{
     Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, rerender, run_file,
     run_sweep,
@@ -217,6 +219,44 @@ fn sweep(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The peak resident memory of `run` at n = 1024 (`descent_benches::memory_config`), one child
+/// process per gradient, written to criterion's directory for the table.
+fn measure_memory(criterion: &Path) -> anyhow::Result<()> {
+    let dir = std::env::temp_dir().join(format!("descent-memory-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    let exe = std::env::current_exe().context("the path of this program")?;
+    let mut rows = Vec::new();
+    for gradient in descent_benches::MEMORY_GRADIENTS {
+        let config = descent_benches::memory_config(&dir, gradient)?;
+        let out = dir.join(format!("run-{gradient}"));
+        let child = std::process::Command::new(&exe)
+            .arg("run")
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .with_context(|| format!("running {}", config.display()))?;
+        let stdout = String::from_utf8_lossy(&child.stdout);
+        anyhow::ensure!(
+            child.status.success(),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&child.stderr).trim()
+        );
+        let bytes = peak::read_line(&stdout).with_context(|| {
+            format!(
+                "{}: the run printed no `{}` line (this system may not report it)",
+                config.display(),
+                peak::LABEL
+            )
+        })?;
+        rows.push((gradient, bytes));
+    }
+    descent_benches::write_memory(criterion, &rows)?;
+    std::fs::remove_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    Ok(())
+}
+
 /// mimalloc: candle allocates a tensor per operation, and glibc's malloc and free took about 30%
 /// of a small autodiff iteration (perf; docs/performance.md).
 #[global_allocator]
@@ -285,9 +325,23 @@ fn main() -> ExitCode {
             }
             let target = std::env::var_os("CARGO_TARGET_DIR")
                 .map_or_else(|| root.join("target"), PathBuf::from);
+            let criterion = target.join("criterion");
+            let wants_memory = filter
+                .as_deref()
+                .is_none_or(|f| descent_benches::MEMORY_ID.contains(f));
+            if !table_only
+                && wants_memory
+                && let Err(e) = measure_memory(&criterion)
+            {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("error: measuring peak memory: {e:#}");
+                }
+                return ExitCode::FAILURE;
+            }
             #[allow(clippy::print_stdout)]
             {
-                print!("{}", descent_benches::table(&target.join("criterion")));
+                print!("{}", descent_benches::table(&criterion));
             }
             ExitCode::SUCCESS
         }
@@ -360,7 +414,14 @@ fn main() -> ExitCode {
                 interrupt: handler.is_ok().then_some(interrupt),
                 ..RunOptions::default()
             };
-            match run_file(&config, &options, &registry) {
+            let ran = run_file(&config, &options, &registry);
+            if let (Ok(_), false, Some(bytes)) = (&ran, quiet, peak::resident_bytes()) {
+                #[allow(clippy::print_stdout)]
+                {
+                    println!("{}", peak::line(bytes));
+                }
+            }
+            match ran {
                 Ok(outcome) if outcome.summary.stop_reason == StopReason::Diverged => {
                     #[allow(clippy::print_stderr)]
                     {

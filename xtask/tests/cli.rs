@@ -50,6 +50,23 @@ fn run_prints_the_notebooks_numbers_and_writes_the_files() {
     ] {
         assert!(stdout.contains(line), "missing `{line}` in\n{stdout}");
     }
+    // Linux reports the peak resident set; `cargo xtask bench` reads this line back.
+    if cfg!(target_os = "linux") {
+        let peak = stdout
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("peak memory"))
+            .unwrap_or_else(|| panic!("no peak memory line in\n{stdout}"));
+        let mib: f64 = peak
+            .split_whitespace()
+            .next()
+            .expect("a number")
+            .parse()
+            .expect("MiB");
+        assert!(
+            mib > 0.0 && peak.contains("MiB (resident, this process)"),
+            "{peak}"
+        );
+    }
     for file in ["config.toml", "metrics.csv", "summary.json", "result.npy"] {
         assert!(out.join(file).is_file(), "{file}");
     }
