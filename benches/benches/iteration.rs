@@ -91,17 +91,21 @@ fn floors(c: &mut Criterion) {
 
 criterion_group!(benches, inverse, batched, floors);
 
-/// criterion's `main`, after fixing candle's thread count as `cargo xtask bench` does: without
+/// criterion's `main`, after fixing candle's thread counts as `cargo xtask bench` does: without
 /// `RAYON_NUM_THREADS` candle asks the system for the CPU count on every matrix product (about
-/// 30 us each), and a plain `cargo bench` would time that instead of the loop.
+/// 30 us each), and a plain `cargo bench` would time that instead of the loop; and candle's pool of
+/// spinning element-wise workers (`CANDLE_NUM_THREADS`) gets one thread, as in `cargo xtask`.
 fn main() {
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        // SAFETY: first thing in `main`, before criterion, rayon or candle start any thread: no
-        // other thread can read the environment concurrently.
-        #[allow(unsafe_code)]
-        unsafe {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // SAFETY: first thing in `main`, before criterion, rayon or candle start any thread: no
+    // other thread can read the environment concurrently.
+    #[allow(unsafe_code)]
+    unsafe {
+        if std::env::var_os("RAYON_NUM_THREADS").is_none() {
             std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+        }
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
         }
     }
     benches();

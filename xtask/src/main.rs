@@ -27,22 +27,33 @@ struct Cli {
     threads: Option<usize>,
 }
 
-/// Fix candle's thread count once, before any thread exists. candle asks for its thread count on
-/// every matrix product and, unless `RAYON_NUM_THREADS` is set, reads the CPU list from the
-/// system each time (about 30 us a product, 10x the cost of a small iteration).
+/// Fix candle's thread counts once, before any thread exists.
+///
+/// - candle asks for its matrix products' thread count on every product and, unless
+///   `RAYON_NUM_THREADS` is set, reads the CPU list from the system each time (about 30 us a
+///   product, 10x the cost of a small iteration).
+/// - candle's element-wise operations from 64K entries run on its own pool of spinning workers
+///   (`CANDLE_NUM_THREADS`, by default as many as rayon's). On 2 cores they took the CPU from faer's
+///   product threads: the n = 256 autodiff loop ran 1.3x faster with one (docs/performance.md). It
+///   is set to 1 unless the variable is set.
 fn set_threads(cli: &Cli) -> Result<(), String> {
     let chosen = match cli.threads {
         Some(0) => return Err("--threads must be at least 1".into()),
-        Some(n) => n,
-        None if std::env::var_os("RAYON_NUM_THREADS").is_some() => return Ok(()),
-        None if matches!(cli.command, Command::Sweep { .. }) => 1,
-        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Some(n) => Some(n),
+        None if std::env::var_os("RAYON_NUM_THREADS").is_some() => None,
+        None if matches!(cli.command, Command::Sweep { .. }) => Some(1),
+        None => Some(std::thread::available_parallelism().map_or(1, |n| n.get())),
     };
     // SAFETY: called first thing in `main`, before the Ctrl-C handler, rayon or candle start any
     // thread: no other thread can read the environment concurrently.
     #[allow(unsafe_code)]
     unsafe {
-        std::env::set_var("RAYON_NUM_THREADS", chosen.to_string());
+        if let Some(n) = chosen {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
     }
     Ok(())
 }

@@ -3,9 +3,9 @@
 //! candle's `backward` computes a gradient for both operands of every `matmul`, constants
 //! included: for `X A` it makes `Xᵀ G` (a third matrix product) and keeps it in the gradient
 //! store. [`matmul_const`] tells autodiff that the constant has no gradient, so the backward pass
-//! makes only `G Aᵀ` (or `Aᵀ G`). On the CPU, 2-D products in f32 and f64 run through
-//! [`crate::gemm`] (faer, threaded for large shapes) on candle's storage; batches and other
-//! dtypes use candle's own product.
+//! makes only `G Aᵀ` (or `Aᵀ G`). On the CPU, 2-D products and batches of them in f32 and f64
+//! run through [`crate::gemm`] (plain loops for small shapes, faer, threaded, for large ones) on
+//! candle's storage, instance by instance; other dtypes and layouts use candle's own product.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Storage, Tensor};
@@ -100,8 +100,10 @@ impl CustomOp1 for ConstMatmul {
     }
 }
 
-/// The 2-D f32 or f64 product through [`crate::gemm`], or `None` where candle should do it
-/// (batches, other dtypes, layouts that are neither row-major nor a transposed row-major).
+/// The f32 or f64 product (2-D, or a batch of them, instance by instance) through
+/// [`crate::gemm`], or `None` where candle should do it (other dtypes, more than three
+/// dimensions, layouts whose matrices are neither row-major nor a transposed row-major, or whose
+/// instances are not one after another).
 fn host_product(
     lhs: &CpuStorage,
     lhs_layout: &Layout,
@@ -109,37 +111,53 @@ fn host_product(
     rhs_layout: &Layout,
     (batch, m, n, _k): (usize, usize, usize, usize),
 ) -> Option<CpuStorage> {
-    if batch != 1 || lhs_layout.dims().len() != 2 {
-        return None;
-    }
-    fn product<F: Real>(l: &[F], ll: &Layout, r: &[F], rl: &Layout, len: usize) -> Option<Vec<F>> {
-        let (l, r) = (operand(l, ll)?, operand(r, rl)?);
-        let mut out = vec![F::zero(); len];
-        matmul(&mut out, l, r, F::one());
+    fn product<F: Real>(
+        l: &[F],
+        ll: &Layout,
+        r: &[F],
+        rl: &Layout,
+        batch: usize,
+        len: usize,
+    ) -> Option<Vec<F>> {
+        // Check every instance's operand before writing anything.
+        let lhs = (0..batch)
+            .map(|b| operand(l, ll, b))
+            .collect::<Option<Vec<_>>>()?;
+        let rhs = (0..batch)
+            .map(|b| operand(r, rl, b))
+            .collect::<Option<Vec<_>>>()?;
+        let mut out = vec![F::zero(); batch * len];
+        for ((dst, l), r) in out.chunks_exact_mut(len).zip(lhs).zip(rhs) {
+            matmul(dst, l, r, F::one());
+        }
         Some(out)
     }
     match (lhs, rhs) {
         (CpuStorage::F32(l), CpuStorage::F32(r)) => {
-            product(l, lhs_layout, r, rhs_layout, m * n).map(CpuStorage::F32)
+            product(l, lhs_layout, r, rhs_layout, batch, m * n).map(CpuStorage::F32)
         }
         (CpuStorage::F64(l), CpuStorage::F64(r)) => {
-            product(l, lhs_layout, r, rhs_layout, m * n).map(CpuStorage::F64)
+            product(l, lhs_layout, r, rhs_layout, batch, m * n).map(CpuStorage::F64)
         }
         _ => None,
     }
 }
 
-/// A 2-D layout over `data` as a gemm operand: row-major, or the transpose of a row-major
-/// matrix (what `Tensor::t` makes).
-fn operand<'a, F: Real>(data: &'a [F], layout: &Layout) -> Option<Operand<'a, F>> {
-    let [rows, cols] = *layout.dims() else {
-        return None;
+/// Instance `b` of a 2-D or 3-D operand: the last two dimensions row-major or transposed, the
+/// instances one after another (stride `rows * cols`, or any stride for a single instance).
+fn operand<'a, F: Real>(data: &'a [F], layout: &Layout, b: usize) -> Option<Operand<'a, F>> {
+    let (batch_stride, rows, cols, inner) = match (layout.dims(), layout.stride()) {
+        ([rows, cols], stride) => (0, *rows, *cols, stride),
+        ([batch, rows, cols], [bs, inner @ ..]) if *batch == 1 || *bs == rows * cols => {
+            (*bs, *rows, *cols, inner)
+        }
+        _ => return None,
     };
-    let start = layout.start_offset();
+    let start = layout.start_offset() + b * batch_stride;
     let data = data.get(start..start + rows * cols)?;
-    if layout.is_contiguous() {
+    if inner == [cols, 1] || rows * cols <= 1 {
         Some(Operand::new(data, rows, cols))
-    } else if layout.stride() == [1, rows] {
+    } else if inner == [1, rows] {
         Some(Operand::t(data, cols, rows))
     } else {
         None
@@ -195,8 +213,43 @@ mod tests {
                 assert!(got.get(&a).is_none(), "matmul_const does not");
             }
         }
-        let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, (7, 4, 4), &dev)?)?;
-        let a = Tensor::randn(0f32, 1.0, (7, 4, 4), &dev)?;
+        Ok(())
+    }
+
+    /// Batches (3-D) go through the host products too, instance by instance: the same values and
+    /// gradients as candle's batched `matmul`, on both sides, for square and oblong instances, in
+    /// f32 and f64, and with transposed instances as operands; a 4-D product is left to candle.
+    #[test]
+    fn batches_match_candles_batched_matmul_and_its_backward() -> Result<()> {
+        let dev = Device::Cpu;
+        for dtype in [candle_core::DType::F32, candle_core::DType::F64] {
+            for ((b, m, k), n) in [((7, 4, 4), 4), ((5, 3, 6), 2)] {
+                for side in [ConstSide::Right, ConstSide::Left] {
+                    let (xs, as_) = match side {
+                        ConstSide::Right => ((b, m, k), (b, k, n)),
+                        ConstSide::Left => ((b, k, n), (b, m, k)),
+                    };
+                    let x =
+                        Var::from_tensor(&Tensor::randn(0f32, 1.0, xs, &dev)?.to_dtype(dtype)?)?;
+                    let a = Tensor::randn(0f32, 1.0, as_, &dev)?.to_dtype(dtype)?;
+                    let plain = match side {
+                        ConstSide::Right => x.matmul(&a)?,
+                        ConstSide::Left => a.matmul(&x)?,
+                    };
+                    let ours = matmul_const(&x, &a, side)?;
+                    close(&ours, &plain);
+                    let want = plain.sqr()?.sum_all()?.backward()?;
+                    let got = ours.sqr()?.sum_all()?.backward()?;
+                    close(got.get(&x).expect("x"), want.get(&x).expect("x"));
+                    assert!(got.get(&a).is_none());
+                    // The constant given transposed (strides [k n, 1, k]): read in place.
+                    let at = a.transpose(1, 2)?.contiguous()?.transpose(1, 2)?;
+                    close(&matmul_const(&x, &at, side)?, &plain);
+                }
+            }
+        }
+        let x = Tensor::randn(0f32, 1.0, (2, 3, 4, 4), &dev)?;
+        let a = Tensor::randn(0f32, 1.0, (2, 3, 4, 4), &dev)?;
         close(&matmul_const(&x, &a, ConstSide::Right)?, &x.matmul(&a)?);
         Ok(())
     }

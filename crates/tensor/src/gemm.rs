@@ -84,6 +84,15 @@ pub fn matmul<F: Real>(dst: &mut [F], lhs: Operand<'_, F>, rhs: Operand<'_, F>, 
     );
     assert!(lhs.data.len() == lhs.rows * lhs.cols && rhs.data.len() == rhs.rows * rhs.cols);
     let flops = m * k * n;
+    if m == k && k == n {
+        match n {
+            2 => return fixed::<F, 2>(dst, lhs, rhs, alpha),
+            3 => return fixed::<F, 3>(dst, lhs, rhs, alpha),
+            4 => return fixed::<F, 4>(dst, lhs, rhs, alpha),
+            8 => return fixed::<F, 8>(dst, lhs, rhs, alpha),
+            _ => {}
+        }
+    }
     if flops < LOOP_FLOPS {
         loops(dst, lhs, rhs, alpha, (m, k, n));
         return;
@@ -95,6 +104,33 @@ pub fn matmul<F: Real>(dst: &mut [F], lhs: Operand<'_, F>, rhs: Operand<'_, F>, 
     };
     let out = MatMut::from_row_major_slice_mut(dst, m, n);
     faer_matmul(out, Accum::Replace, lhs.faer(), rhs.faer(), alpha, par);
+}
+
+/// The product of two `N x N` matrices with `N` known at compile time, so that the loops unroll
+/// (a batch of 10,000 4x4 instances calls this 10,000 times). The sums run in the same order as
+/// [`loops`], so the bits are the same.
+fn fixed<F: Real, const N: usize>(
+    dst: &mut [F],
+    lhs: Operand<'_, F>,
+    rhs: Operand<'_, F>,
+    alpha: F,
+) {
+    let (mut l, mut r) = ([[F::zero(); N]; N], [[F::zero(); N]; N]);
+    for i in 0..N {
+        for j in 0..N {
+            l[i][j] = lhs.at(i, j);
+            r[i][j] = rhs.at(i, j);
+        }
+    }
+    for (i, row) in dst.chunks_exact_mut(N).enumerate() {
+        for (j, out) in row.iter_mut().enumerate() {
+            let mut s = F::zero();
+            for p in 0..N {
+                s += l[i][p] * r[p][j];
+            }
+            *out = alpha * s;
+        }
+    }
 }
 
 /// The product by loops: each row of `dst` is a sum of rows of `rhs` (contiguous when `rhs` is
@@ -150,7 +186,16 @@ mod tests {
     /// textbook triple sum (integer-valued entries, so both are exact).
     #[test]
     fn products_equal_the_triple_sum_in_every_orientation() {
-        for (m, k, n) in [(1, 1, 1), (4, 4, 4), (3, 5, 2), (40, 33, 41), (70, 300, 65)] {
+        for (m, k, n) in [
+            (1, 1, 1),
+            (2, 2, 2),
+            (3, 3, 3),
+            (4, 4, 4),
+            (8, 8, 8),
+            (3, 5, 2),
+            (40, 33, 41),
+            (70, 300, 65),
+        ] {
             let a: Vec<f64> = (0..m * k).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
             let b: Vec<f64> = (0..k * n).map(|i| ((i * 5) % 13) as f64 - 6.0).collect();
             let want: Vec<f64> = naive(&a, &b, (m, k, n)).iter().map(|v| 2.0 * v).collect();
@@ -164,6 +209,31 @@ mod tests {
                 let mut dst = vec![f64::NAN; m * n];
                 matmul(&mut dst, lhs, rhs, 2.0);
                 assert_eq!(dst, want, "{m}x{k}x{n}");
+            }
+        }
+    }
+
+    /// The fixed-size kernels give the bits of the general loops, with random (inexact) entries
+    /// where the order of the sums shows.
+    #[test]
+    fn fixed_sizes_give_the_bits_of_the_general_loops() {
+        let mut rng = crate::NativeRng::new(3);
+        for n in [2, 3, 4, 8] {
+            let a: Vec<f32> = (0..n * n).map(|_| rng.normal_f64() as f32).collect();
+            let b: Vec<f32> = (0..n * n).map(|_| rng.normal_f64() as f32).collect();
+            for (lt, rt) in [(false, false), (true, false), (false, true), (true, true)] {
+                let op = |d, t| {
+                    if t {
+                        Operand::t(d, n, n)
+                    } else {
+                        Operand::new(d, n, n)
+                    }
+                };
+                let (mut got, mut want) = (vec![f32::NAN; n * n], vec![f32::NAN; n * n]);
+                matmul(&mut got, op(&a, lt), op(&b, rt), 0.3);
+                loops(&mut want, op(&a, lt), op(&b, rt), 0.3, (n, n, n));
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&got), bits(&want), "n = {n}, {lt} {rt}");
             }
         }
     }
