@@ -119,16 +119,14 @@ fn host_product(
         batch: usize,
         len: usize,
     ) -> Option<Vec<F>> {
-        // Check every instance's operand before writing anything.
-        let lhs = (0..batch)
-            .map(|b| operand(l, ll, b))
-            .collect::<Option<Vec<_>>>()?;
-        let rhs = (0..batch)
-            .map(|b| operand(r, rl, b))
-            .collect::<Option<Vec<_>>>()?;
+        // The layout is the same for every instance and the offsets grow with `b`: if the first
+        // and the last instance can be read, all can.
+        let last = batch.checked_sub(1)?;
+        operand(l, ll, last)?;
+        operand(r, rl, last)?;
         let mut out = vec![F::zero(); batch * len];
-        for ((dst, l), r) in out.chunks_exact_mut(len).zip(lhs).zip(rhs) {
-            matmul(dst, l, r, F::one());
+        for (b, dst) in out.chunks_exact_mut(len).enumerate() {
+            matmul(dst, operand(l, ll, b)?, operand(r, rl, b)?, F::one());
         }
         Some(out)
     }
