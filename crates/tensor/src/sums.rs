@@ -1,4 +1,10 @@
 //! Sums of squares of host slices in `f64`, with independent partial sums so the loop vectorizes.
+//!
+//! Each sum runs in a copy compiled for the CPU's best instruction set, chosen at run time by
+//! pulp (AVX2 where the CPU has it; the portable x86-64 target has only SSE2's two `f64` lanes).
+//! The arithmetic is the same in every copy (no fused multiply-add), so the result is too.
+
+use pulp::{Arch, Simd, WithSimd};
 
 use crate::Real;
 
@@ -9,6 +15,22 @@ const LANES: usize = 8;
 /// that are then added in order. The result differs from the in-order sum only by the rounding
 /// of the `f64` additions (relative error at most about `len · 2⁻⁵³`).
 pub fn sum_squares<F: Real>(x: &[F]) -> f64 {
+    Arch::new().dispatch(SumSquares(x))
+}
+
+struct SumSquares<'a, F>(&'a [F]);
+
+impl<F: Real> WithSimd for SumSquares<'_, F> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> f64 {
+        squares(self.0)
+    }
+}
+
+#[inline(always)]
+fn squares<F: Real>(x: &[F]) -> f64 {
     let (chunks, rest) = x.as_chunks::<LANES>();
     let mut lanes = [0.0f64; LANES];
     for chunk in chunks {
@@ -23,6 +45,22 @@ pub fn sum_squares<F: Real>(x: &[F]) -> f64 {
 /// `Σ (p_i - t_i)²` over the common length, each difference rounded in `F` (as a tensor
 /// subtraction is) and then squared and summed in `f64` as [`sum_squares`] does.
 pub fn sum_squared_differences<F: Real>(p: &[F], t: &[F]) -> f64 {
+    Arch::new().dispatch(SumSquaredDifferences(p, t))
+}
+
+struct SumSquaredDifferences<'a, F>(&'a [F], &'a [F]);
+
+impl<F: Real> WithSimd for SumSquaredDifferences<'_, F> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, _simd: S) -> f64 {
+        squared_differences(self.0, self.1)
+    }
+}
+
+#[inline(always)]
+fn squared_differences<F: Real>(p: &[F], t: &[F]) -> f64 {
     let len = p.len().min(t.len());
     let (pc, pr) = p[..len].as_chunks::<LANES>();
     let (tc, tr) = t[..len].as_chunks::<LANES>();
@@ -37,6 +75,7 @@ pub fn sum_squared_differences<F: Real>(p: &[F], t: &[F]) -> f64 {
 }
 
 /// Add the squares of the tail `rest` (shorter than a chunk) into the lanes, then the lanes in order.
+#[inline(always)]
 fn finish(mut lanes: [f64; LANES], rest: impl Iterator<Item = f64>) -> f64 {
     for (lane, v) in lanes.iter_mut().zip(rest) {
         *lane += v * v;
@@ -69,6 +108,22 @@ mod tests {
         let t = [1.0f32, 1.0];
         let want = (f64::from(f32::EPSILON) / 2.0).powi(2) + 4.0;
         assert_eq!(sum_squared_differences(&p, &t), want);
+    }
+
+    /// The dispatched copy gives the bits of the same loops compiled for the portable target, on
+    /// random (inexact) data whose sum shows any change in the order or the rounding.
+    #[test]
+    fn the_dispatched_sums_equal_the_portable_loops() {
+        let mut rng = crate::NativeRng::new(11);
+        for len in [0usize, 5, 8, 13, 4096, 4099] {
+            let p: Vec<f32> = (0..len).map(|_| rng.normal_f64() as f32).collect();
+            let t: Vec<f32> = (0..len).map(|_| rng.normal_f64() as f32).collect();
+            assert_eq!(sum_squares(&p).to_bits(), squares(&p).to_bits());
+            assert_eq!(
+                sum_squared_differences(&p, &t).to_bits(),
+                squared_differences(&p, &t).to_bits()
+            );
+        }
     }
 
     /// Each term is widened before squaring: `f32` squares that would round in `f32` do not.
