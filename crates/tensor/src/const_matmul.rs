@@ -183,6 +183,24 @@ mod tests {
         }
     }
 
+    /// `matmul_const(x, a, side)` against candle's `matmul`: the same product and the same gradient
+    /// of `x` under `sum(p^2)` (to f32 rounding), and no gradient for `a`, which candle's own
+    /// backward does make. Returns candle's product.
+    fn against_candle(x: &Var, a: &Tensor, side: ConstSide) -> Result<Tensor> {
+        let plain = match side {
+            ConstSide::Right => x.matmul(a)?,
+            ConstSide::Left => a.matmul(x)?,
+        };
+        let ours = matmul_const(x, a, side)?;
+        close(&ours, &plain);
+        let want = plain.sqr()?.sum_all()?.backward()?;
+        let got = ours.sqr()?.sum_all()?.backward()?;
+        close(got.get(x).expect("x"), want.get(x).expect("x"));
+        assert!(want.get(a).is_some(), "candle differentiates the constant");
+        assert!(got.get(a).is_none(), "matmul_const does not");
+        Ok(plain)
+    }
+
     /// The product and the variable's gradient equal candle's own `matmul` and its backward (to
     /// f32 rounding: the sums may run in another order), on both sides, below and above the
     /// sizes where faer takes over, and for a batch; the constant gets no gradient.
@@ -198,17 +216,7 @@ mod tests {
                 };
                 let x = Var::from_tensor(&Tensor::randn(0f32, 1.0, xs, &dev)?)?;
                 let a = Tensor::randn(0f32, 1.0, as_, &dev)?;
-                let plain = match side {
-                    ConstSide::Right => x.matmul(&a)?,
-                    ConstSide::Left => a.matmul(&x)?,
-                };
-                let ours = matmul_const(&x, &a, side)?;
-                close(&ours, &plain);
-                let want = plain.sqr()?.sum_all()?.backward()?;
-                let got = ours.sqr()?.sum_all()?.backward()?;
-                close(got.get(&x).expect("x"), want.get(&x).expect("x"));
-                assert!(want.get(&a).is_some(), "candle differentiates the constant");
-                assert!(got.get(&a).is_none(), "matmul_const does not");
+                against_candle(&x, &a, side)?;
             }
         }
         Ok(())
@@ -230,16 +238,7 @@ mod tests {
                     let x =
                         Var::from_tensor(&Tensor::randn(0f32, 1.0, xs, &dev)?.to_dtype(dtype)?)?;
                     let a = Tensor::randn(0f32, 1.0, as_, &dev)?.to_dtype(dtype)?;
-                    let plain = match side {
-                        ConstSide::Right => x.matmul(&a)?,
-                        ConstSide::Left => a.matmul(&x)?,
-                    };
-                    let ours = matmul_const(&x, &a, side)?;
-                    close(&ours, &plain);
-                    let want = plain.sqr()?.sum_all()?.backward()?;
-                    let got = ours.sqr()?.sum_all()?.backward()?;
-                    close(got.get(&x).expect("x"), want.get(&x).expect("x"));
-                    assert!(got.get(&a).is_none());
+                    let plain = against_candle(&x, &a, side)?;
                     // The constant given transposed (strides [k n, 1, k]): read in place.
                     let at = a.transpose(1, 2)?.contiguous()?.transpose(1, 2)?;
                     close(&matmul_const(&x, &at, side)?, &plain);
