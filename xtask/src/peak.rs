@@ -31,7 +31,7 @@ pub fn line(bytes: u64) -> String {
     )
 }
 
-/// The bytes of a [`line`] in a run's standard output.
+/// The bytes of a [`line()`] in a run's standard output.
 pub fn read_line(stdout: &str) -> Option<u64> {
     let rest = stdout
         .lines()
