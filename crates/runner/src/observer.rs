@@ -116,7 +116,9 @@ pub struct Summary {
 }
 
 /// Something that watches the loop. Observers never change the run.
-pub trait Observer {
+///
+/// Observers are `Send`: [`crate::Experiment::run`] runs the loop on a rayon worker thread.
+pub trait Observer: Send {
     /// Before the first iteration.
     fn start(&mut self, _start: &Start) -> anyhow::Result<()> {
         Ok(())

@@ -87,7 +87,22 @@ impl Experiment {
     }
 
     /// Run the loop, telling `observers` everything; returns the summary.
+    ///
+    /// The loop runs on a worker thread of rayon's global pool (where it is not on one already),
+    /// and the caller waits. faer's threaded products then split their work by work stealing;
+    /// called from outside the pool, each one wakes the workers and sleeps on a latch until they
+    /// finish, which cost about 10% of two 256^3 products and a pass (docs/performance.md).
     pub fn run(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+        if rayon::current_thread_index().is_some() {
+            return self.run_here(observers);
+        }
+        let mut outcome = None;
+        rayon::scope(|s| s.spawn(|_| outcome = Some(self.run_here(observers))));
+        outcome.unwrap_or_else(|| Err(anyhow::anyhow!("the run's worker thread returned nothing")))
+    }
+
+    /// [`Experiment::run`] on the calling thread.
+    fn run_here(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
         match self.config.dtype {
             Dtype::F32 => self.run_typed::<f32>(observers),
             Dtype::F64 => self.run_typed::<f64>(observers),
