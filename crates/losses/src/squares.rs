@@ -5,8 +5,8 @@
 //! op computes the value in one pass and its backward in one pass into one tensor, with the bits
 //! of candle's chain: `((p - t) · (g · (1/n))) · 2` (mean) or `((p - t) · g) · 2` (sum).
 
-use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Storage, Tensor};
-use descent_tensor::{Real, sum_squared_differences};
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+use descent_tensor::{Real, sum_squared_differences, with_host};
 
 /// `mean((p - t)²)` (`mean = true`) or `sum((p - t)²)`, differentiable in `p` only. The value is
 /// summed in f64 and rounded once to the dtype (then scaled by `1/n` in the dtype, as candle's
@@ -104,19 +104,19 @@ fn gradient<F: Real>(p: &Tensor, t: &Tensor, grad: &Tensor, scale: Option<f64>) 
         None => g,
     };
     let two = F::host(2.0);
-    let n = p.elem_count();
-    let (ps, pl) = p.storage_and_layout();
-    let (ts, tl) = t.storage_and_layout();
-    let (Storage::Cpu(pc), Storage::Cpu(tc)) = (&*ps, &*ts) else {
-        candle_core::bail!("squared-error: the operands left the CPU")
+    let out: Option<Vec<F>> = with_host::<F, _>(p, |p_host| {
+        with_host::<F, _>(t, |t_host| {
+            p_host
+                .iter()
+                .zip(t_host)
+                .map(|(&p, &t)| ((p - t) * g) * two + zero)
+                .collect()
+        })
+    })
+    .flatten();
+    let Some(out) = out else {
+        candle_core::bail!("squared-error: the operands are no longer contiguous CPU tensors")
     };
-    let p_host = &pc.as_slice::<F>()?[pl.start_offset()..][..n];
-    let t_host = &tc.as_slice::<F>()?[tl.start_offset()..][..n];
-    let out: Vec<F> = p_host
-        .iter()
-        .zip(t_host)
-        .map(|(&p, &t)| ((p - t) * g) * two + zero)
-        .collect();
     Tensor::from_vec(out, p.shape(), p.device())
 }
 

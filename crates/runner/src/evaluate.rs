@@ -1,10 +1,10 @@
 //! `Evaluator`: the objective and its autodiff gradient at host parameter values, through candle.
 
-use candle_core::{Device, Storage, Tensor, Var};
+use candle_core::{Device, Tensor, Var};
 use descent_losses::Loss;
 use descent_optim::{Closure, Evaluation, OptimError};
 use descent_problems::Problem;
-use descent_tensor::{Matrix, Real, TensorError};
+use descent_tensor::{Matrix, Real, TensorError, with_host};
 
 /// Evaluates a problem's objective under a loss, with gradients by candle's autodiff.
 pub struct Evaluator<'a> {
@@ -72,11 +72,8 @@ impl<F: Real> Closure<F> for Evaluator<'_> {
 /// A tensor's entries, row-major, as a host `Vec`: copied straight from CPU storage when the
 /// layout is contiguous (no reshape op, no new tensor), else through `flatten_all`.
 fn host_values<F: Real>(t: &Tensor) -> candle_core::Result<Vec<F>> {
-    if let Some((start, end)) = t.layout().contiguous_offsets() {
-        let (storage, _) = t.storage_and_layout();
-        if let Storage::Cpu(cpu) = &*storage {
-            return Ok(cpu.as_slice::<F>()?[start..end].to_vec());
-        }
+    match with_host::<F, _>(t, <[F]>::to_vec) {
+        Some(values) => Ok(values),
+        None => t.flatten_all()?.to_vec1::<F>(),
     }
-    t.flatten_all()?.to_vec1::<F>()
 }

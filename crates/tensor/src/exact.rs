@@ -229,7 +229,7 @@ mod tests {
 
     #[test]
     fn the_condition_number_that_comes_with_an_answer_is_the_singular_value_ratio() {
-        // Rows of a well-known matrix: condition number from its own SVD as the reference.
+        // A symmetric, well-conditioned matrix; the reference is the ratio of its own singular values.
         let a = Matrix::from_rows(&[
             vec![4.0, 1.0, 0.5],
             vec![1.0, 3.0, -1.0],

@@ -190,20 +190,10 @@ impl Matrix {
                 )));
             }
         };
-        if let Some((start, end)) = t.layout().contiguous_offsets() {
-            let (storage, _) = t.storage_and_layout();
-            if let candle_core::Storage::Cpu(cpu) = &*storage {
-                let data = match cpu {
-                    candle_core::CpuStorage::F32(v) => {
-                        Some(v[start..end].iter().map(|&x| f64::from(x)).collect())
-                    }
-                    candle_core::CpuStorage::F64(v) => Some(v[start..end].to_vec()),
-                    _ => None,
-                };
-                if let Some(data) = data {
-                    return Self::new(rows, cols, data);
-                }
-            }
+        let host = crate::with_host::<f32, _>(t, |v| v.iter().map(|&x| f64::from(x)).collect())
+            .or_else(|| crate::with_host::<f64, _>(t, <[f64]>::to_vec));
+        if let Some(data) = host {
+            return Self::new(rows, cols, data);
         }
         let data = t
             .to_dtype(candle_core::DType::F64)?
