@@ -212,8 +212,6 @@ impl Problem for BatchedInverse {
         ];
         if let Some(x) = result.first() {
             let errors = self.instance_errors(x);
-            let mut sorted = errors.clone();
-            sorted.sort_by(f64::total_cmp);
             let worst = errors
                 .iter()
                 .enumerate()
@@ -222,23 +220,14 @@ impl Problem for BatchedInverse {
             facts.push(Fact::new(
                 "instance errors",
                 format!(
-                    "relative Frobenius: median {}, worst {} (instance {worst}), best {}",
-                    number(sorted[sorted.len() / 2]),
-                    number(sorted[sorted.len() - 1]),
-                    number(sorted[0])
+                    "relative Frobenius: {}",
+                    spread(&errors, &format!(" (instance {worst})"))
                 ),
             ));
             let residuals = self.instance_residuals(x);
-            let mut sorted_r = residuals.clone();
-            sorted_r.sort_by(f64::total_cmp);
             facts.push(Fact::new(
                 "instance losses",
-                format!(
-                    "mean squared residual: median {}, worst {}, best {}",
-                    number(sorted_r[sorted_r.len() / 2]),
-                    number(sorted_r[sorted_r.len() - 1]),
-                    number(sorted_r[0])
-                ),
+                format!("mean squared residual: {}", spread(&residuals, "")),
             ));
             if self.batch <= 8 {
                 for (k, (e, r)) in errors.iter().zip(&residuals).enumerate() {
@@ -254,5 +243,21 @@ impl Problem for BatchedInverse {
             }
         }
         facts
+    }
+}
+
+/// `median m, worst w<after_worst>, best b` of per-instance figures (smaller is better; the
+/// median is the upper one of an even count).
+fn spread(values: &[f64], after_worst: &str) -> String {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match (sorted.first(), sorted.last()) {
+        (Some(&best), Some(&worst)) => format!(
+            "median {}, worst {}{after_worst}, best {}",
+            number(sorted[sorted.len() / 2]),
+            number(worst),
+            number(best)
+        ),
+        _ => "none".into(),
     }
 }
