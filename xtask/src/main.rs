@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 
 mod peak;
 use descent_runner::{
-    Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, rerender, run_file,
-    run_sweep,
+    Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, format_bytes,
+    rerender, run_file, run_sweep,
 };
 
 /// descent: linear algebra by gradient descent, driven by TOML configs.
@@ -25,6 +25,21 @@ struct Cli {
     /// for a run and 1 per run for a sweep).
     #[arg(long, global = true, value_name = "N")]
     threads: Option<usize>,
+    /// The most memory a run may plan to use: bytes, a size ("4 GiB") or a share of the memory
+    /// available ("75%", the default); the same as `--set max_memory=...`.
+    #[arg(long, global = true, value_name = "SIZE")]
+    max_memory: Option<String>,
+}
+
+impl Cli {
+    /// The `--set` overrides of a command with `--max-memory` added as one more (last, so it wins).
+    fn with_memory(&self, mut sets: Vec<String>) -> Vec<String> {
+        if let Some(m) = &self.max_memory {
+            // A TOML basic string: Rust's escapes of `"` and `\` are TOML's.
+            sets.push(format!("max_memory={m:?}"));
+        }
+        sets
+    }
 }
 
 /// Fix candle's thread counts once, before any thread exists.
@@ -288,6 +303,14 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     let registry = Registry::default();
+    let sets_of = {
+        let cli_memory = Cli {
+            command: Command::List,
+            threads: None,
+            max_memory: cli.max_memory.clone(),
+        };
+        move |sets: Vec<String>| cli_memory.with_memory(sets)
+    };
     match cli.command {
         Command::List => {
             #[allow(clippy::print_stdout)]
@@ -304,7 +327,16 @@ fn main() -> ExitCode {
             sets,
             out,
             png,
-        } => match sweep(&config, &grid, seeds, jobs, sets, out, png, &registry) {
+        } => match sweep(
+            &config,
+            &grid,
+            seeds,
+            jobs,
+            sets_of(sets),
+            out,
+            png,
+            &registry,
+        ) {
             Ok(code) => code,
             Err(e) => {
                 #[allow(clippy::print_stderr)]
@@ -378,21 +410,30 @@ fn main() -> ExitCode {
             }
         },
         Command::Check { config, sets } => {
-            let checked = Config::load(&config, &sets, &registry)
+            // The estimate comes first and allocates nothing: a config too large for the memory
+            // limit is refused before any matrix is drawn or read.
+            let checked = Config::load(&config, &sets_of(sets), &registry)
                 .map_err(anyhow::Error::from)
-                .and_then(|c| Ok(Experiment::new(c)?));
+                .and_then(|c| {
+                    let estimate = Experiment::estimate(&c)?;
+                    Ok((Experiment::new(c)?, estimate))
+                });
             match checked {
-                Ok(e) => {
+                Ok((e, estimate)) => {
                     let c = &e.config;
                     #[allow(clippy::print_stdout)]
                     {
                         println!(
-                            "{}: ok: {} with {} parameter(s), {} iterations, dtype {}",
+                            "{}: ok: {} with {} parameter(s), {} iterations, dtype {}, memory {}",
                             config.display(),
                             e.problem.kind(),
                             e.problem.parameters().len(),
                             c.iterations,
-                            c.dtype.name()
+                            c.dtype.name(),
+                            estimate.map_or_else(
+                                || "not estimated".to_string(),
+                                |m| format!("about {}", format_bytes(m.bytes))
+                            )
                         );
                     }
                     ExitCode::SUCCESS
@@ -423,7 +464,7 @@ fn main() -> ExitCode {
                 }
             });
             let options = RunOptions {
-                sets,
+                sets: sets_of(sets),
                 out,
                 quiet,
                 png,

@@ -62,6 +62,11 @@ pub trait OptimizerConfig: Serialize + DeserializeOwned + Send + Sync + 'static 
     fn lr(&self) -> f64;
     /// Reject values that torch.optim rejects, naming the key.
     fn validate(&self) -> Result<(), Invalid>;
+    /// How many vectors the size of the parameters the optimizer keeps (momentum buffers,
+    /// moments, history), for the runner's memory estimate; by default 3, as Adam with amsgrad.
+    fn state_slots(&self) -> usize {
+        3
+    }
     /// A fresh optimizer (no state yet) computing in `F`.
     fn build<F: Real>(&self) -> Box<dyn Optimizer<F>>;
 }

@@ -64,7 +64,7 @@ impl Default for LbfgsConfig {
 impl LbfgsConfig {
     /// The evaluation budget of one step: `max_eval`, or torch's default `max_iter * 5 / 4`.
     pub fn max_eval(&self) -> usize {
-        self.max_eval.unwrap_or(self.max_iter * 5 / 4)
+        self.max_eval.unwrap_or(self.max_iter.saturating_mul(5) / 4)
     }
 }
 
@@ -74,6 +74,12 @@ impl OptimizerConfig for LbfgsConfig {
 
     fn lr(&self) -> f64 {
         self.lr
+    }
+
+    /// Two vectors per curvature pair kept, and the direction, the previous gradient and the
+    /// line search's trials.
+    fn state_slots(&self) -> usize {
+        self.history_size.saturating_mul(2).saturating_add(6)
     }
 
     fn validate(&self) -> Result<(), Invalid> {

@@ -11,7 +11,10 @@ use descent_tensor::{Dtype, Matrix, MatrixSource, RngKind, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{number, numbers, scaled_transpose};
-use crate::{BuildContext, Errors, Fact, Parameter, Problem, ProblemConfig, ProblemError};
+use crate::{
+    BuildContext, Errors, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes,
+    entries, total,
+};
 
 fn default_documents() -> usize {
     17
@@ -53,6 +56,28 @@ impl ProblemConfig for IndicatorConfig {
     const KIND: &'static str = "indicator";
     const SUMMARY: &'static str = "X (words x documents) with X B = I for a documents x words 0/1 matrix B; \
          keys: documents, words, p, rng, seed, matrix";
+
+    fn footprint(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<Option<Footprint>, ProblemError> {
+        let ((d, w), key) = match &self.matrix {
+            Some(source) => (shapes.shape("matrix", source)?, "matrix"),
+            None if self.documents >= self.words => ((self.documents, self.words), "documents"),
+            None => ((self.documents, self.words), "words"),
+        };
+        // B drawn (uniform, then 0/1), rounded and as a tensor; pinv(B) and the thin SVD of B.
+        Ok(Some(Footprint {
+            key: key.into(),
+            parameters: entries(&[w, d]),
+            prediction: entries(&[w, w]),
+            data: total(&[
+                entries(&[d, w]).saturating_mul(8),
+                entries(&[d.min(w), d.min(w)]).saturating_mul(3),
+            ]),
+            instances: 1,
+        }))
+    }
 
     fn build(
         &self,

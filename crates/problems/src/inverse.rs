@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::batched::BatchedInverse;
 use crate::report::{number, scaled_transpose};
-use crate::{BuildContext, Fact, Parameter, Problem, ProblemConfig, ProblemError};
+use crate::{
+    BuildContext, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes, entries,
+};
 
 /// Which side X multiplies A from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -43,6 +45,23 @@ impl ProblemConfig for InverseConfig {
     const KIND: &'static str = "inverse";
     const SUMMARY: &'static str =
         "X with X A = I (side = \"left\") or A X = I (side = \"right\"); keys: side, matrix, batch";
+
+    fn footprint(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<Option<Footprint>, ProblemError> {
+        let (r, c) = shapes.shape("matrix", &self.matrix)?;
+        let (b, n) = (self.batch.max(1), r.max(c));
+        // Per instance: A as given, rounded and as a tensor; the identity target; the exact
+        // inverse; the LU and SVD workspaces of computing it and the condition number.
+        Ok(Some(Footprint {
+            key: if self.batch > 1 { "batch" } else { "matrix" }.into(),
+            parameters: entries(&[b, n, n]),
+            prediction: entries(&[b, n, n]),
+            data: entries(&[b, n, n]).saturating_mul(10),
+            instances: b as u128,
+        }))
+    }
 
     fn build(
         &self,

@@ -10,6 +10,7 @@
 mod batched;
 mod error;
 mod errors;
+mod footprint;
 mod indicator;
 mod inverse;
 mod linear_system;
@@ -20,6 +21,7 @@ mod svd;
 pub use batched::BatchedInverse;
 pub use error::ProblemError;
 pub use errors::Errors;
+pub use footprint::{Footprint, Shapes, entries, total};
 pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};
 pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};

@@ -6,7 +6,10 @@ use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{number, scaled_transpose};
-use crate::{BuildContext, Fact, Parameter, Problem, ProblemConfig, ProblemError};
+use crate::{
+    BuildContext, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes,
+    entries, total,
+};
 
 /// The right-hand side: a vector `b = [5.0, 4.0]` or a matrix source whose columns are right-hand sides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,6 +38,33 @@ impl ProblemConfig for LinearSystemConfig {
     const KIND: &'static str = "linear_system";
     const SUMMARY: &'static str =
         "x with A x = b (least squares when A has more rows than columns); keys: a, b";
+
+    fn footprint(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<Option<Footprint>, ProblemError> {
+        let (m, n) = shapes.shape("a", &self.a)?;
+        let (mb, k) = match &self.b {
+            RightHandSide::Vector(v) => (v.len(), 1),
+            RightHandSide::Matrix(source) => shapes.shape("b", source)?,
+        };
+        let (a, b) = (entries(&[m, n]), entries(&[mb, k]));
+        // A and b as given, rounded and as tensors; the exact solution; the thin SVD of A
+        // (U is m x min(m, n), V and the triangle min(m, n) square) for the least-squares answer.
+        let small = m.min(n);
+        Ok(Some(Footprint {
+            key: if b > a { "b" } else { "a" }.into(),
+            parameters: entries(&[n, k]),
+            prediction: entries(&[m.max(mb), k]),
+            data: total(&[
+                a.saturating_mul(6),
+                b.saturating_mul(4),
+                entries(&[small, small]).saturating_mul(3),
+                entries(&[n, k]).saturating_mul(2),
+            ]),
+            instances: 1,
+        }))
+    }
 
     fn build(
         &self,

@@ -5,7 +5,7 @@ use descent_losses::Loss;
 use descent_tensor::{Dtype, Matrix, MatrixSource, RandomStreams};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Errors, ProblemError};
+use crate::{Errors, Footprint, ProblemError, Shapes};
 
 /// One parameter matrix of a problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,16 @@ pub trait ProblemConfig: Serialize + DeserializeOwned + Send + Sync + 'static {
     const KIND: &'static str;
     /// One line for listings.
     const SUMMARY: &'static str;
+    /// What the problem will hold, from the config and the shapes of its matrices alone: nothing
+    /// is drawn, read or built. The runner refuses a config whose estimate exceeds `max_memory`.
+    /// `None` (the default): not estimated, and only the shape of each matrix is guarded.
+    fn footprint(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<Option<Footprint>, ProblemError> {
+        let _ = shapes;
+        Ok(None)
+    }
     /// Build the problem; errors name the key that is wrong.
     fn build(
         &self,

@@ -10,7 +10,10 @@ use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{number, numbers};
-use crate::{BuildContext, Errors, Fact, Parameter, Problem, ProblemConfig, ProblemError};
+use crate::{
+    BuildContext, Errors, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes,
+    entries, total,
+};
 
 fn default_orthogonality() -> f64 {
     1.0
@@ -34,6 +37,25 @@ impl ProblemConfig for SvdConfig {
     const KIND: &'static str = "svd";
     const SUMMARY: &'static str =
         "U, s, V with U diag(s) V^T = A and orthonormal U, V; keys: matrix, rank, orthogonality";
+
+    fn footprint(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<Option<Footprint>, ProblemError> {
+        let (m, n) = shapes.shape("matrix", &self.matrix)?;
+        let k = self.rank.unwrap_or(m.min(n)).min(m.min(n));
+        // A as given, rounded and as a tensor; the thin SVD (U, V) as exact answer and workspace.
+        Ok(Some(Footprint {
+            key: "matrix".into(),
+            parameters: total(&[entries(&[m, k]), entries(&[n, k]), k as u128]),
+            prediction: total(&[entries(&[m, n]), entries(&[k, k]).saturating_mul(2)]),
+            data: total(&[
+                entries(&[m, n]).saturating_mul(6),
+                entries(&[m.max(n), m.min(n)]).saturating_mul(4),
+            ]),
+            instances: 1,
+        }))
+    }
 
     fn build(
         &self,

@@ -8,6 +8,7 @@ use toml::Table;
 
 use crate::error::{ConfigError, Origin};
 use crate::locate::line_of;
+use crate::memory::MemoryLimit;
 use crate::overrides::Override;
 use crate::registry::{
     Entry, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry, ScheduleFactory,
@@ -189,6 +190,8 @@ struct RawConfig {
     device: DeviceKind,
     #[serde(default)]
     gradient: GradientKind,
+    #[serde(default)]
+    max_memory: Option<RawLimit>,
     problem: Table,
     #[serde(default)]
     init: InitConfig,
@@ -203,6 +206,17 @@ struct RawConfig {
     #[serde(default)]
     #[allow(dead_code)]
     sweep: Option<Table>,
+}
+
+/// `max_memory` as written: a number of bytes or a string (`"4 GiB"`, `"75%"`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a number of bytes or a string such as \"4 GiB\" or \"75%\""
+)]
+enum RawLimit {
+    Bytes(i64),
+    Text(String),
 }
 
 fn mse() -> Table {
@@ -233,6 +247,8 @@ pub struct Config {
     pub device: DeviceKind,
     /// Autodiff or the analytic gradient.
     pub gradient: GradientKind,
+    /// The most memory the run may plan to use (`max_memory`; default 75% of what is available).
+    pub max_memory: MemoryLimit,
     /// Starting point.
     pub init: InitConfig,
     /// The problem.
@@ -365,6 +381,16 @@ impl Config {
                 ),
             ));
         }
+        let max_memory = match &raw.max_memory {
+            None => MemoryLimit::default(),
+            Some(RawLimit::Bytes(b)) if *b >= 1 => MemoryLimit::Bytes(*b as u64),
+            Some(RawLimit::Bytes(b)) => {
+                return Err(doc.error_at("max_memory", format!("must be at least 1 byte, got {b}")));
+            }
+            Some(RawLimit::Text(t)) => {
+                MemoryLimit::parse(t).map_err(|reason| doc.error_at("max_memory", reason))?
+            }
+        };
         let name = match raw.name {
             Some(n) if !n.trim().is_empty() => n,
             Some(_) => return Err(doc.error_at("name", "must not be empty".into())),
@@ -399,6 +425,7 @@ impl Config {
             dtype: raw.dtype,
             device: raw.device,
             gradient: raw.gradient,
+            max_memory,
             init: raw.init,
             doc,
         })
@@ -578,6 +605,14 @@ impl Config {
                 }
                 .into(),
             ),
+        );
+        put(
+            "max_memory",
+            match self.max_memory {
+                MemoryLimit::Bytes(b) => i64::try_from(b)
+                    .map_or_else(|_| toml::Value::String(b.to_string()), toml::Value::Integer),
+                share => toml::Value::String(share.to_text()),
+            },
         );
         put(
             "device",

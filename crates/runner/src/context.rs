@@ -2,26 +2,43 @@
 
 use std::path::Path;
 
-use candle_core::{Device, Tensor};
-use descent_problems::{BuildContext, ProblemError};
+use candle_core::Device;
+use descent_problems::{BuildContext, ProblemError, Shapes};
+
+use crate::memory::{about, format_bytes};
+use crate::npy::{npy_header, read_npy_data};
+use crate::regular::open_regular;
 use descent_tensor::{Dtype, Matrix, MatrixSource, RandomStreams, check_file_matrix};
 
-/// What a problem config builds in: the run's dtype, device and random streams; matrices are resolved here.
+/// What a problem config builds in: the run's dtype, device and random streams, and the memory
+/// limit every matrix is checked against before it is drawn or read; matrices are resolved here.
 #[derive(Debug)]
 pub struct RunContext {
     dtype: Dtype,
     device: Device,
     streams: RandomStreams,
+    limit: u64,
 }
 
+/// Bytes per entry of a matrix as the run holds it while it is built: as drawn or read, rounded to
+/// the dtype, and as a tensor.
+const BYTES_PER_ENTRY: u128 = 24;
+
 impl RunContext {
-    /// A context for `dtype` on `device`, drawing from the streams of `seed`.
+    /// A context for `dtype` on `device`, drawing from the streams of `seed`, with no memory limit.
     pub fn new(dtype: Dtype, device: Device, seed: i64) -> Self {
         Self {
             dtype,
             device,
             streams: RandomStreams::new(seed as u64),
+            limit: u64::MAX,
         }
+    }
+
+    /// The same context, refusing any matrix that would need more than `bytes`.
+    pub fn with_limit(mut self, bytes: u64) -> Self {
+        self.limit = bytes;
+        self
     }
 
     /// The random streams, to continue drawing after the problem is built (the starting point).
@@ -29,8 +46,31 @@ impl RunContext {
         &mut self.streams
     }
 
+    /// The shape of a source without building it (reading only a file's header, or scanning a
+    /// CSV file's text); refused when the matrix alone would exceed the memory limit.
+    pub fn shape_of(&self, source: &MatrixSource) -> Result<(usize, usize), String> {
+        let shape = match source {
+            MatrixSource::Npy(path) => npy_header(path)?.matrix_shape(),
+            MatrixSource::Csv(path) => csv_shape(path, self.limit)?,
+            other => other.shape().unwrap_or((0, 0)),
+        };
+        let bytes = descent_problems::entries(&[shape.0, shape.1]).saturating_mul(BYTES_PER_ENTRY);
+        if bytes > u128::from(self.limit) {
+            return Err(format!(
+                "a {}x{} matrix needs {}, more than max_memory = {}",
+                shape.0,
+                shape.1,
+                about(bytes),
+                format_bytes(u128::from(self.limit))
+            ));
+        }
+        Ok(shape)
+    }
+
     /// Resolve a source (reading its file if it has one), without rounding; errors are one line.
+    /// The shape is checked against the memory limit first.
     pub fn resolve(&mut self, source: &MatrixSource) -> Result<Matrix, String> {
+        self.shape_of(source)?;
         match source {
             MatrixSource::Npy(path) => read_npy(path),
             MatrixSource::Csv(path) => read_csv(path),
@@ -41,34 +81,79 @@ impl RunContext {
     }
 }
 
-/// The matrix in a `.npy` file: float or integer, 1-D (one column) or 2-D.
-pub fn read_npy(path: &Path) -> Result<Matrix, String> {
-    let shown = path.display();
-    if !path.is_file() {
-        return Err(format!("cannot read `{shown}`: no such file"));
+impl Shapes for RunContext {
+    fn shape(&mut self, key: &str, source: &MatrixSource) -> Result<(usize, usize), ProblemError> {
+        self.shape_of(source)
+            .map_err(|reason| ProblemError::invalid(key, reason))
     }
-    let tensor =
-        Tensor::read_npy(path).map_err(|e| format!("cannot read `{shown}` as .npy: {e}"))?;
-    if !matches!(tensor.dims().len(), 1 | 2) {
+}
+
+/// The matrix in a `.npy` file, any entries: the header is checked in full before the data is
+/// read (see `npy`). A diverged run's `result.npy` holds infinities; [`read_npy`] refuses them.
+pub fn read_npy_any(path: &Path) -> Result<Matrix, String> {
+    let header = npy_header(path)?;
+    let (rows, cols) = header.matrix_shape();
+    if rows == 0 || cols == 0 {
         return Err(format!(
-            "`{shown}` holds an array of shape {:?}; a matrix needs 1 or 2 dimensions",
-            tensor.dims()
+            "`{}` holds an empty array of shape {:?}",
+            path.display(),
+            header.shape
         ));
     }
-    let m = Matrix::from_tensor(&tensor).map_err(|e| format!("`{shown}`: {e}"))?;
-    check_file_matrix(&m).map_err(|e| format!("`{shown}`: {e}"))?;
+    read_npy_data(path, &header)
+}
+
+/// The matrix in a `.npy` file: float or integer, 1-D (one column) or 2-D, C or Fortran order,
+/// every entry finite.
+pub fn read_npy(path: &Path) -> Result<Matrix, String> {
+    let m = read_npy_any(path)?;
+    check_file_matrix(&m).map_err(|e| format!("`{}`: {e}", path.display()))?;
     Ok(m)
+}
+
+/// The shape of a `.csv` matrix: its rows and the first row's length, scanning the text one
+/// record at a time (nothing is kept). A file that could not fit in `limit` once read (each
+/// entry takes at least two bytes of text and eight as a number) is refused from its size.
+fn csv_shape(path: &Path, limit: u64) -> Result<(usize, usize), String> {
+    let shown = path.display();
+    let (file, len) = open_regular(path)?;
+    let bound = (u128::from(len) / 2 + 1).saturating_mul(BYTES_PER_ENTRY);
+    if bound > u128::from(limit) && len > 1 << 20 {
+        return Err(format!(
+            "`{shown}` is {} of text: up to {} once read, more than max_memory = {}",
+            format_bytes(u128::from(len)),
+            format_bytes(bound),
+            format_bytes(u128::from(limit))
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(file);
+    let mut record = csv::StringRecord::new();
+    let (mut rows, mut cols) = (0usize, 0usize);
+    while reader
+        .read_record(&mut record)
+        .map_err(|e| format!("cannot read `{shown}`: {e}"))?
+    {
+        if rows == 0 {
+            cols = record.len();
+        }
+        rows += 1;
+    }
+    Ok((rows, cols))
 }
 
 /// The matrix in a `.csv` file: numbers only, one row per line, no header, all rows equally long.
 pub fn read_csv(path: &Path) -> Result<Matrix, String> {
     let shown = path.display();
+    let (file, _) = open_regular(path)?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .trim(csv::Trim::All)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| format!("cannot read `{shown}`: {e}"))?;
+        .from_reader(file);
     let mut rows: Vec<Vec<f64>> = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.map_err(|e| format!("cannot read `{shown}`: {e}"))?;

@@ -17,6 +17,8 @@ mod figure;
 mod files;
 mod init;
 mod locate;
+mod memory;
+mod npy;
 mod observer;
 mod overrides;
 mod pictures;
@@ -24,7 +26,9 @@ mod plot_heatmap;
 mod plot_loss;
 mod plot_singular;
 mod plot_system;
+mod plottable;
 mod registry;
+mod regular;
 mod render;
 mod report;
 mod rerender;
@@ -40,11 +44,12 @@ use std::path::{Path, PathBuf};
 pub use analytic::Analytic;
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig};
 pub use console::{Console, format_matrix, sci};
-pub use context::{RunContext, read_csv, read_npy, round_to};
+pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
 pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
 pub use files::{RunFiles, create_run_dir, write_atomic};
 pub use init::initial_values;
+pub use memory::{Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes};
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;
@@ -64,6 +69,12 @@ pub use sweep_plot::sweep_svg;
 pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;
+
+/// From this many instances (`batch`) a run says it is preparing before it builds the problem
+/// (a batch of a million 4x4 inverses takes about a minute here).
+const LONG_BUILD_INSTANCES: u128 = 10_000;
+/// From this many bytes of estimated data a run says it is preparing.
+const LONG_BUILD_BYTES: u128 = 1 << 30;
 
 /// How to run a config.
 #[derive(Debug, Clone)]
@@ -115,6 +126,20 @@ pub fn run_file(
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
     let config = Config::load(path, &options.sets, registry)?;
+    if !options.quiet
+        && let Some(estimate) = Experiment::estimate(&config)?
+        && (estimate.instances >= LONG_BUILD_INSTANCES || estimate.bytes >= LONG_BUILD_BYTES)
+    {
+        #[allow(clippy::print_stdout)]
+        {
+            println!(
+                "{}: preparing {} instance(s), {} of data: the exact answers are computed before iteration 0",
+                config.name,
+                estimate.instances,
+                about(estimate.bytes)
+            );
+        }
+    }
     let experiment = Experiment::new(config)?;
     let dir = create_run_dir(
         &options.runs_root,

@@ -8,6 +8,7 @@ use crate::figure::{to_png, to_svg};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::console::sci;
+use crate::plottable::drawable;
 
 /// The most cells drawn along each side; larger matrices are shown as blocks (each the entry of
 /// largest magnitude in its block, sign kept).
@@ -76,8 +77,14 @@ where
     let limit = shown
         .data()
         .iter()
-        .filter(|v| v.is_finite())
+        .filter(|&&v| drawable(v))
         .fold(0.0f64, |a, v| a.max(v.abs()));
+    let outside = shown.data().iter().filter(|&&v| !drawable(v)).count();
+    let note = (outside > 0).then(|| {
+        format!(
+            "{outside} cell(s) not finite or beyond 1e300 in magnitude: NaN black, the rest at the scale's ends"
+        )
+    });
     let limit = if limit > 0.0 { limit } else { 1.0 };
     let title = if shown.shape() == m.shape() {
         title.to_string()
@@ -90,7 +97,7 @@ where
     };
     // Small magnitudes (errors near convergence) are written in scientific notation.
     let cell_text = |v: f64| {
-        if limit < 0.01 {
+        if limit < 0.01 || v.is_nan() || v.abs() >= 1e5 {
             sci(v, 1)
         } else {
             format!("{v:.2}")
@@ -180,6 +187,13 @@ where
         let b = -limit + 2.0 * limit * (k + 1) as f64 / steps as f64;
         Rectangle::new([(0.0, a), (1.0, b)], colour((a + b) / 2.0 / limit).filled())
     }))?;
+    if let Some(note) = note {
+        root.draw_text(
+            &note,
+            &("sans-serif", 12).into_font().color(&RED),
+            (12, 505),
+        )?;
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
+use crate::plottable::{drawable, drawable_log, left_out, range};
 
 use crate::console::sci;
 
@@ -18,8 +19,9 @@ pub struct LossPoint {
     pub lr: f64,
 }
 
-/// The loss curve as an SVG document. Non-positive or non-finite losses are left out (the axis is
-/// logarithmic); the lr gets its own axis on the right when it is not constant.
+/// The loss curve as an SVG document. Non-positive, non-finite or astronomically large losses
+/// and lrs are left out with a note (the loss axis is logarithmic; see `plottable`); the lr gets
+/// its own axis on the right when it is not constant.
 pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
     to_svg((760, 440), |root| draw_loss(root, points, title))
 }
@@ -39,32 +41,40 @@ where
 {
     let shown: Vec<(f64, f64)> = points
         .iter()
-        .filter(|p| p.loss.is_finite() && p.loss > 0.0)
+        .filter(|p| drawable_log(p.loss))
         .map(|p| (p.iteration as f64, p.loss))
         .collect();
-    let (lo, hi) = shown
-        .iter()
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &(_, y)| {
-            (lo.min(y), hi.max(y))
-        });
-    let (lo, hi) = if shown.is_empty() {
-        (1e-3, 1.0)
-    } else {
-        (lo / 2.0, hi * 2.0)
-    };
+    let (lo, hi) = range(shown.iter().map(|&(_, y)| y), drawable_log)
+        .map_or((1e-3, 1.0), |(lo, hi)| (lo / 2.0, hi * 2.0));
     let x_max = points.last().map_or(1.0, |p| (p.iteration as f64).max(1.0));
-    let lrs: Vec<(f64, f64)> = points.iter().map(|p| (p.iteration as f64, p.lr)).collect();
-    let lr_changes = lrs.iter().any(|&(_, lr)| lr != lrs[0].1);
-    let (lr_lo, lr_hi) = lrs
+    let lrs: Vec<(f64, f64)> = points
         .iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &(_, y)| {
-            (a.min(y), b.max(y))
-        });
-    let (lr_lo, lr_hi) = if lr_changes && lr_lo.is_finite() && lr_hi > lr_lo {
-        (lr_lo.min(0.0), lr_hi * 1.05)
-    } else {
-        (0.0, 1.0)
+        .filter(|p| drawable(p.lr))
+        .map(|p| (p.iteration as f64, p.lr))
+        .collect();
+    let lr_changes = points
+        .iter()
+        .any(|p| p.lr.to_bits() != points[0].lr.to_bits());
+    let lr_range = range(lrs.iter().map(|&(_, lr)| lr), drawable);
+    let (lr_lo, lr_hi) = match lr_range {
+        Some((lo, hi)) if lr_changes && hi > lo => (lo.min(0.0), hi * 1.05),
+        _ => (0.0, 1.0),
     };
+    let notes: Vec<String> = [
+        // Zero losses are left out silently, as before: the axis is logarithmic.
+        left_out(points.iter().filter(|p| !drawable(p.loss)).count(), "loss"),
+        left_out(
+            if lr_changes {
+                points.len() - lrs.len()
+            } else {
+                0
+            },
+            "lr",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(root)
         .caption(title, ("sans-serif", 18))
@@ -101,5 +111,12 @@ where
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
+    for (i, note) in notes.iter().enumerate() {
+        root.draw_text(
+            note,
+            &("sans-serif", 12).into_font().color(&RED),
+            (90, 36 + 14 * i as i32),
+        )?;
+    }
     Ok(())
 }

@@ -4,6 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
+use crate::plottable::{drawable, left_out};
 
 /// The exact singular values (red) and the found ones (blue), both sorted largest first.
 pub fn singular_svg(exact: &[f64], found: &[f64]) -> anyhow::Result<String> {
@@ -32,7 +33,7 @@ where
     let top = exact
         .iter()
         .chain(&found)
-        .filter(|v| v.is_finite())
+        .filter(|&&v| drawable(v))
         .fold(0.0f64, |a, &v| a.max(v))
         .max(1e-12)
         * 1.15;
@@ -51,9 +52,18 @@ where
         .x_labels(n.min(12))
         .x_label_formatter(&|v| format!("{}", v.round() as i64))
         .draw()?;
+    let note = left_out(
+        exact
+            .iter()
+            .chain(&found)
+            .filter(|&&v| !drawable(v))
+            .count(),
+        "singular",
+    );
     let at = |v: &[f64], shift: f64| -> Vec<(f64, f64)> {
         v.iter()
             .enumerate()
+            .filter(|&(_, &s)| drawable(s))
             .map(|(i, &s)| (i as f64 + shift, s))
             .collect()
     };
@@ -78,5 +88,8 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    if let Some(note) = note {
+        root.draw_text(&note, &("sans-serif", 12).into_font().color(&RED), (70, 36))?;
+    }
     Ok(())
 }

@@ -5,6 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
+use crate::plottable::{drawable, left_out, near};
 
 /// The equations `a_i1 x + a_i2 y = b_i` of `a` (m x 2) and `b` (m x 1) as lines, the exact
 /// solution as a red point, and `path` (the iterates, in order) as a blue line from a hollow start.
@@ -43,7 +44,7 @@ where
     let points: Vec<[f64; 2]> = path.iter().copied().chain([exact]).collect();
     let (mut x0, mut x1, mut y0, mut y1) = points
         .iter()
-        .filter(|p| p.iter().all(|v| v.is_finite()))
+        .filter(|p| p.iter().all(|&v| drawable(v)))
         .fold(
             (
                 f64::INFINITY,
@@ -57,8 +58,21 @@ where
         let w = (hi - lo).max(1e-9).max(0.5 * (lo.abs() + hi.abs()) * 0.2);
         (lo - 0.25 * w, hi + 0.25 * w)
     };
+    // Nothing drawable (an exact solution beyond 1e300): a unit square, with a note.
+    if !(x0 <= x1 && y0 <= y1) {
+        (x0, x1, y0, y1) = (-1.0, 1.0, -1.0, 1.0);
+    }
     (x0, x1) = pad(x0, x1);
     (y0, y1) = pad(y0, y1);
+    let path_line: Vec<(f64, f64)> = path
+        .iter()
+        .filter(|p| p.iter().all(|&v| drawable(v)))
+        .map(|p| (p[0], p[1]))
+        .collect();
+    let note = left_out(
+        path.len() - path_line.len() + exact.iter().any(|&v| !drawable(v)) as usize,
+        "point",
+    );
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(root)
         .caption(
@@ -81,12 +95,12 @@ where
         let line: Vec<(f64, f64)> = if q.abs() >= p.abs() && q != 0.0 {
             (0..=100)
                 .map(|k| x0 + (x1 - x0) * k as f64 / 100.0)
-                .map(|x| (x, (r - p * x) / q))
+                .map(|x| (x, near(y0, y1, (r - p * x) / q)))
                 .collect()
         } else if p != 0.0 {
             (0..=100)
                 .map(|k| y0 + (y1 - y0) * k as f64 / 100.0)
-                .map(|y| ((r - q * y) / p, y))
+                .map(|y| (near(x0, x1, (r - q * y) / p), y))
                 .collect()
         } else {
             continue;
@@ -97,7 +111,6 @@ where
             .label(format!("{p} x1 + {q} x2 = {r}"))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
     }
-    let path_line: Vec<(f64, f64)> = path.iter().map(|p| (p[0], p[1])).collect();
     chart
         .draw_series(LineSeries::new(path_line.clone(), BLUE.stroke_width(2)))?
         .label("iterates")
@@ -108,8 +121,9 @@ where
     if let Some(&start) = path_line.first() {
         chart.draw_series([Circle::new(start, 6, BLUE.stroke_width(2))])?;
     }
+    let exact_shown = exact.iter().all(|&v| drawable(v));
     chart
-        .draw_series([Circle::new((exact[0], exact[1]), 6, RED.filled())])?
+        .draw_series(exact_shown.then(|| Circle::new((exact[0], exact[1]), 6, RED.filled())))?
         .label(format!("exact solution ({:.4}, {:.4})", exact[0], exact[1]))
         .legend(|(x, y)| Circle::new((x + 8, y), 5, RED.filled()));
     chart
@@ -118,5 +132,8 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
+    if let Some(note) = note {
+        root.draw_text(&note, &("sans-serif", 12).into_font().color(&RED), (70, 36))?;
+    }
     Ok(())
 }

@@ -16,8 +16,8 @@ use descent_optim::{
     SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
 };
 use descent_problems::{
-    BuildContext, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem, ProblemConfig,
-    ProblemError, SvdConfig,
+    BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
+    ProblemConfig, ProblemError, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -92,6 +92,8 @@ pub trait OptimizerFactory: Send + Sync {
     fn lr(&self) -> f64;
     /// The fully resolved table, every default filled in, with `kind`.
     fn resolved(&self) -> Table;
+    /// Vectors the size of the parameters the optimizer keeps, for the memory estimate.
+    fn state_slots(&self) -> usize;
     /// A fresh optimizer computing in `f32`.
     fn build_f32(&self) -> Box<dyn Optimizer<f32>>;
     /// A fresh optimizer computing in `f64`.
@@ -104,6 +106,9 @@ impl<C: OptimizerConfig> OptimizerFactory for C {
     }
     fn resolved(&self) -> Table {
         to_table(self, C::KIND)
+    }
+    fn state_slots(&self) -> usize {
+        OptimizerConfig::state_slots(self)
     }
     fn build_f32(&self) -> Box<dyn Optimizer<f32>> {
         self.build::<f32>()
@@ -173,6 +178,8 @@ impl<C: LossConfig> LossFactory for C {
 pub trait ProblemFactory: Send + Sync {
     /// The fully resolved table, with `kind`.
     fn resolved(&self) -> Table;
+    /// What the problem will hold, from its config and matrix shapes alone (`None`: not estimated).
+    fn footprint(&self, shapes: &mut dyn Shapes) -> Result<Option<Footprint>, ProblemError>;
     /// Build the problem.
     fn build(&self, ctx: &mut dyn BuildContext) -> Result<Box<dyn Problem>, ProblemError>;
 }
@@ -180,6 +187,9 @@ pub trait ProblemFactory: Send + Sync {
 impl<C: ProblemConfig> ProblemFactory for C {
     fn resolved(&self) -> Table {
         to_table(self, C::KIND)
+    }
+    fn footprint(&self, shapes: &mut dyn Shapes) -> Result<Option<Footprint>, ProblemError> {
+        ProblemConfig::footprint(self, shapes)
     }
     fn build(&self, ctx: &mut dyn BuildContext) -> Result<Box<dyn Problem>, ProblemError> {
         ProblemConfig::build(self, ctx)

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use crate::config::Config;
-use crate::context::read_npy;
+use crate::context::read_npy_any;
 use crate::files::RunFiles;
 use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
@@ -69,7 +69,7 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
     let exact = experiment.exact();
     let mut result = Vec::new();
     for ((name, _), file) in exact.iter().zip(RunFiles::result_names(&exact)) {
-        let m = read_npy(&dir.join(&file)).map_err(anyhow::Error::msg)?;
+        let m = read_npy_any(&dir.join(&file)).map_err(anyhow::Error::msg)?;
         result.push((name.clone(), m));
     }
     let input = RenderInput {

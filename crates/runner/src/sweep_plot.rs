@@ -5,22 +5,18 @@ use plotters::prelude::*;
 use crate::console::sci;
 use crate::figure::to_svg;
 use crate::plot_loss::LossPoint;
+use crate::plottable::{drawable_log, range};
 
 /// The loss curves (log scale), one colour per run, with a legend of the labels.
 pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Result<String> {
-    let finite = |p: &&LossPoint| p.loss.is_finite() && p.loss > 0.0;
+    let finite = |p: &&LossPoint| drawable_log(p.loss);
     let all: Vec<&LossPoint> = curves
         .iter()
         .flat_map(|(_, c)| c.iter())
         .filter(finite)
         .collect();
-    let lo = all.iter().map(|p| p.loss).fold(f64::INFINITY, f64::min);
-    let hi = all.iter().map(|p| p.loss).fold(0.0f64, f64::max);
-    let (lo, hi) = if all.is_empty() {
-        (1e-3, 1.0)
-    } else {
-        (lo / 2.0, hi * 2.0)
-    };
+    let (lo, hi) = range(all.iter().map(|p| p.loss), drawable_log)
+        .map_or((1e-3, 1.0), |(lo, hi)| (lo / 2.0, hi * 2.0));
     let x_max = all
         .iter()
         .map(|p| p.iteration as f64)

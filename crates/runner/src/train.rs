@@ -17,6 +17,7 @@ use crate::context::RunContext;
 use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
 use crate::init::initial_values;
+use crate::memory::{Estimate, about, available_bytes, estimate};
 use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 use crate::registry::{OptimizerFactory, TransformFactory};
 use crate::stop::StopRules;
@@ -40,19 +41,65 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// Build the problem and the loss of a resolved config; bad values are config errors.
-    pub fn new(config: Config) -> Result<Self, ConfigError> {
+    /// What a config needs, estimated from its keys and the shapes of its matrices before
+    /// anything is drawn, read or built (`None` for a problem that gives no footprint); a config
+    /// error naming the key that sets the size when the estimate exceeds `max_memory`.
+    pub fn estimate(config: &Config) -> Result<Option<Estimate>, ConfigError> {
+        let available = available_bytes();
+        let limit = config.max_memory.bytes(available);
         let device = config
             .device
             .candle()
             .map_err(|e| config.doc.error_at("device", e.to_string()))?;
-        let mut ctx = RunContext::new(config.dtype, device.clone(), config.seed);
-        let problem = config.problem.build(&mut ctx).map_err(|e| match e {
-            ProblemError::Invalid { key, reason } => {
-                config.doc.error_at(&format!("problem.{key}"), reason)
-            }
-            other => config.doc.error_at("problem", other.to_string()),
-        })?;
+        let mut shapes = RunContext::new(config.dtype, device, config.seed).with_limit(limit);
+        let footprint = config
+            .problem
+            .footprint(&mut shapes)
+            .map_err(|e| problem_error(config, e))?;
+        let Some(footprint) = footprint else {
+            return Ok(None);
+        };
+        let bytes = estimate(
+            &footprint,
+            config.dtype,
+            config.optimizer.state_slots(),
+            config.log_every > 0,
+        );
+        if bytes > u128::from(limit) {
+            return Err(config.doc.error_at(
+                &format!("problem.{}", footprint.key),
+                format!(
+                    "the run would need {} ({} parameter entries, {} more in the problem's \
+                     data and exact answers), more than max_memory = {}; make the problem smaller, or \
+                     raise max_memory (or --max-memory) if the machine has the memory",
+                    about(bytes),
+                    footprint.parameters,
+                    footprint.data,
+                    config.max_memory.describe(available)
+                ),
+            ));
+        }
+        Ok(Some(Estimate {
+            bytes,
+            key: footprint.key,
+            instances: footprint.instances,
+        }))
+    }
+
+    /// Build the problem and the loss of a resolved config; bad values are config errors. The
+    /// memory estimate ([`Experiment::estimate`]) is checked first.
+    pub fn new(config: Config) -> Result<Self, ConfigError> {
+        Self::estimate(&config)?;
+        let device = config
+            .device
+            .candle()
+            .map_err(|e| config.doc.error_at("device", e.to_string()))?;
+        let limit = config.max_memory.bytes(available_bytes());
+        let mut ctx = RunContext::new(config.dtype, device.clone(), config.seed).with_limit(limit);
+        let problem = config
+            .problem
+            .build(&mut ctx)
+            .map_err(|e| problem_error(&config, e))?;
         let loss = config.loss.build();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
@@ -334,6 +381,16 @@ impl Experiment {
             o.finish(&summary, &result)?;
         }
         Ok(summary)
+    }
+}
+
+/// A problem's error as a config error at its key.
+fn problem_error(config: &Config, e: ProblemError) -> ConfigError {
+    match e {
+        ProblemError::Invalid { key, reason } => {
+            config.doc.error_at(&format!("problem.{key}"), reason)
+        }
+        other => config.doc.error_at("problem", other.to_string()),
     }
 }
 

@@ -155,3 +155,92 @@ fn png_copies_are_written_on_request_with_the_bundled_font() {
     }
     std::fs::remove_dir_all(out).ok();
 }
+
+/// Run `f` on a thread and fail (instead of hanging the suite) if it takes longer than a minute.
+fn within_a_minute<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(f());
+    });
+    receive
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{what}: still drawing after a minute (a hang)"))
+}
+
+#[test]
+fn pictures_never_hang_on_infinite_nan_or_astronomical_values() {
+    use descent_runner::{LossPoint, heatmap_svg, loss_svg, singular_svg, system_svg};
+    use descent_tensor::Matrix;
+    let extremes = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NAN,
+        f64::MAX,
+        -f64::MAX,
+        1e300,
+        1e-320,
+        0.0,
+    ];
+    for &bad in &extremes {
+        // The lr column reaching a bad value (a logspace schedule to 1e400), then the loss.
+        let points: Vec<LossPoint> = (0..50)
+            .map(|t| LossPoint {
+                iteration: t,
+                loss: if t > 40 { bad } else { 1.0 / (t + 1) as f64 },
+                lr: if t > 30 { bad } else { 10f64.powi(t as i32) },
+            })
+            .collect();
+        let svg = within_a_minute("loss.svg", move || loss_svg(&points, "t").unwrap());
+        roxmltree::Document::parse(&svg).expect("loss.svg parses");
+        let m = Matrix::new(2, 2, vec![bad, 1.0, -1.0, 0.5]).unwrap();
+        let svg = within_a_minute("heatmap", move || heatmap_svg(&m, "t").unwrap());
+        roxmltree::Document::parse(&svg).expect("heatmap parses");
+        let svg = within_a_minute("singular values", move || {
+            singular_svg(&[bad, 1.0], &[2.0, bad]).unwrap()
+        });
+        roxmltree::Document::parse(&svg).expect("singular values parse");
+        let a = Matrix::new(2, 2, vec![2.0, 1.0, 1.0, 3.0]).unwrap();
+        let b = Matrix::new(2, 1, vec![5.0, 4.0]).unwrap();
+        let svg = within_a_minute("linear system", move || {
+            system_svg(&a, &b, [bad, 0.6], &[[0.0, 0.0], [bad, 1.0], [2.2, bad]]).unwrap()
+        });
+        roxmltree::Document::parse(&svg).expect("linear system parses");
+    }
+    // The note says what was left out.
+    let points: Vec<LossPoint> = (0..10)
+        .map(|t| LossPoint {
+            iteration: t,
+            loss: 1.0,
+            lr: if t > 5 { f64::INFINITY } else { 1.0 + t as f64 },
+        })
+        .collect();
+    let svg = loss_svg(&points, "t").unwrap();
+    assert!(svg.contains("4 lr values left out"), "{svg}");
+}
+
+#[test]
+fn a_run_whose_lr_reaches_infinity_finishes_with_every_file() {
+    // The case: from the exact answer (a zero gradient) the lr of a logspace schedule to
+    // 10^400 overflows to infinity; drawing loss.svg used to loop forever.
+    let out = within_a_minute("the run", || {
+        run(
+            "diag4",
+            "lr-infinity",
+            &[
+                "dtype=f64",
+                "problem.matrix={ diag = [1.0, 2.0, 4.0, 8.0] }",
+                "init.kind=from",
+                "init.from={ diag = [1.0, 0.5, 0.25, 0.125] }",
+                "schedule.kind=logspace",
+                "schedule.start=-3",
+                "schedule.stop=400",
+            ],
+        )
+    });
+    for file in ["metrics.csv", "summary.json", "loss.svg", "report.html"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(metrics.lines().any(|l| l.split(',').nth(1) == Some("inf")));
+    let _ = std::fs::remove_dir_all(out);
+}

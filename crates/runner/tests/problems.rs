@@ -564,7 +564,7 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
         (
             "[problem]\nkind = \"inverse\"\nmatrix = { npy = \"garbage.npy\" }\n",
             "problem.matrix",
-            "garbage.npy` as .npy",
+            "garbage.npy` is not an .npy file",
         ),
         (
             "[problem]\nkind = \"inverse\"\nmatrix = { npy = \"cube.npy\" }\n",

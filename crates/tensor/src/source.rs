@@ -132,6 +132,18 @@ impl MatrixSource {
         Ok(m)
     }
 
+    /// The shape `(rows, cols)` this source builds, known without drawing or allocating anything;
+    /// `None` for the file sources, whose shape is in the file (the runner reads it).
+    pub fn shape(&self) -> Option<(usize, usize)> {
+        match self {
+            Self::Rows(rows) => Some((rows.len(), rows.first().map_or(0, Vec::len))),
+            Self::Diag(d) | Self::RotatedDiag { diag: d, .. } => Some((d.len(), d.len())),
+            Self::Identity(n) | Self::Spd { n, .. } => Some((*n, *n)),
+            Self::Uniform { shape, .. } | Self::Normal { shape, .. } => Some((shape[0], shape[1])),
+            Self::Npy(_) | Self::Csv(_) => None,
+        }
+    }
+
     /// The file this source reads, if any.
     pub fn file(&self) -> Option<&std::path::Path> {
         match self {
@@ -522,6 +534,26 @@ mod tests {
             .unwrap()
             .build(&mut RandomStreams::new(0), Dtype::F64);
         assert!(matches!(empty, Err(TensorError::Empty)));
+    }
+
+    #[test]
+    fn shape_is_what_build_makes() {
+        for text in [
+            "{ rows = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] }",
+            "{ diag = [1.0, 2.0] }",
+            "{ identity = 3 }",
+            "{ uniform = [5, 2] }",
+            "{ normal = [1, 7] }",
+            "{ spd = 4 }",
+            "{ rotated_diag = [1.0, 2.0, 3.0] }",
+        ] {
+            let source = parse(text).unwrap();
+            assert_eq!(source.shape(), Some(build(text).shape()), "{text}");
+        }
+        assert_eq!(parse("{ npy = \"a.npy\" }").unwrap().shape(), None);
+        // Known without allocating: the shape of a matrix that could never be built.
+        let huge = parse("{ uniform = [9223372036854775807, 2] }").unwrap();
+        assert_eq!(huge.shape(), Some((9_223_372_036_854_775_807, 2)));
     }
 
     #[test]
