@@ -4,12 +4,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 
 mod peak;
+mod signals;
 use descent_runner::{
     Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, format_bytes,
     rerender, run_file, run_sweep,
@@ -454,21 +453,16 @@ fn main() -> ExitCode {
             quiet,
             png,
         } => {
-            let interrupt = Arc::new(AtomicBool::new(false));
-            let flag = interrupt.clone();
-            // The first Ctrl-C stops the run cleanly after the current iteration; a second one
+            // The first signal stops the run cleanly after the current iteration; a second one
             // exits at once.
-            let handler = ctrlc::set_handler(move || {
-                if flag.swap(true, Ordering::SeqCst) {
-                    std::process::exit(130);
-                }
-            });
+            let flags = signals::install();
             let options = RunOptions {
                 sets: sets_of(sets),
                 out,
                 quiet,
                 png,
-                interrupt: handler.is_ok().then_some(interrupt),
+                interrupt: flags.as_ref().map(|f| f.interrupt.clone()),
+                terminate: flags.as_ref().map(|f| f.terminate.clone()),
                 ..RunOptions::default()
             };
             let ran = run_file(&config, &options, &registry);
@@ -495,16 +489,22 @@ fn main() -> ExitCode {
                     }
                     ExitCode::from(2)
                 }
-                Ok(outcome) if outcome.summary.stop_reason == StopReason::Interrupted => {
+                Ok(outcome)
+                    if matches!(
+                        outcome.summary.stop_reason,
+                        StopReason::Interrupted | StopReason::Terminated
+                    ) =>
+                {
                     #[allow(clippy::print_stderr)]
                     {
                         eprintln!(
-                            "interrupted: {} iterations done; the files are complete up to there, in {}",
+                            "{}: {} iterations done; the files are complete up to there, in {}",
+                            outcome.summary.stop_reason.name(),
                             outcome.summary.iterations,
                             outcome.dir.display()
                         );
                     }
-                    ExitCode::from(130)
+                    ExitCode::from(flags.as_ref().map_or(130, signals::Flags::exit_status))
                 }
                 Ok(_) => ExitCode::SUCCESS,
                 Err(e) => {

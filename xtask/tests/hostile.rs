@@ -439,3 +439,52 @@ fn report_redraws_diverged_runs_and_runs_killed_before_their_pictures() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn two_runs_given_the_same_out_never_mix_and_the_second_is_told() {
+    for pair in 0..40 {
+        let out = temp(&format!("same-out-{pair}"));
+        let start = |seed: &str| {
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args([
+                    "run",
+                    "configs/diag4.toml",
+                    "--quiet",
+                    "--set",
+                    &format!("seed={seed}"),
+                    "--out",
+                    out.to_str().expect("utf-8"),
+                ])
+                .current_dir(root())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (start("1"), start("2"));
+        let (a, b) = (
+            a.wait_with_output().expect("a"),
+            b.wait_with_output().expect("b"),
+        );
+        let codes = [a.status.code(), b.status.code()];
+        assert!(
+            codes == [Some(0), Some(1)] || codes == [Some(1), Some(0)],
+            "{codes:?}"
+        );
+        let loser = if a.status.success() { &b } else { &a };
+        let message = String::from_utf8_lossy(&loser.stderr);
+        assert!(
+            message.contains("another run has claimed this directory")
+                || message.contains("the directory is not empty"),
+            "{message}"
+        );
+        // Every file is the winner's: the config's seed is the summary's.
+        let config = std::fs::read_to_string(out.join("config.toml")).expect("config.toml");
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("s"))
+                .expect("summary parses");
+        let seed = summary["seed"].as_i64().expect("seed");
+        assert!(config.contains(&format!("seed = {seed}\n")), "{config}");
+        let _ = std::fs::remove_dir_all(out);
+    }
+}

@@ -10,17 +10,28 @@ use descent_tensor::{Dtype, Matrix};
 
 use crate::observer::{Observer, Record, Summary};
 
+/// The temporary name of `path` while it is written: hidden, and unique to this process and
+/// thread, so that two writers never share one.
+fn temporary(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let thread = format!("{:?}", std::thread::current().id());
+    let thread: String = thread.chars().filter(char::is_ascii_digit).collect();
+    path.with_file_name(format!(".{name}.{}-{thread}.tmp", std::process::id()))
+}
+
+/// The hidden file by which a run claims its directory (it holds the process id).
+pub const CLAIM: &str = ".descent-run";
+
 /// Write `bytes` to `path` by writing a temporary file beside it and renaming it over: a reader (or a
 /// killed run) never sees a half-written file.
 pub fn write_atomic(
     path: &Path,
     write: impl FnOnce(&Path) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let tmp = temporary(path);
     write(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
     fs::rename(&tmp, path)
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
@@ -35,22 +46,60 @@ fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     })
 }
 
+/// Claim the directory `dir` for this run: create the hidden [`CLAIM`] file in it, atomically
+/// (`create_new`), so that of two runs given the same directory exactly one gets it.
+fn claim(dir: &Path) -> anyhow::Result<()> {
+    let file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(CLAIM));
+    match file {
+        Ok(mut f) => {
+            writeln!(f, "{}", std::process::id())?;
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
+            "--out {}: another run has claimed this directory; refusing to mix two runs",
+            dir.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("claiming --out {}", dir.display())),
+    }
+}
+
 /// Create a fresh run directory: `out` if given (it must not exist or be empty), otherwise the next
-/// free `root/<name>/NNN`. An existing run is never overwritten.
+/// free `root/<name>/NNN`. An existing run is never overwritten, and a directory is claimed
+/// atomically, so two runs started together with the same `--out` never mix: the second gets an
+/// error.
 pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(dir) = out {
-        if dir.exists() {
-            let mut entries =
-                fs::read_dir(dir).with_context(|| format!("reading --out {}", dir.display()))?;
-            if entries.next().is_some() {
-                bail!(
-                    "--out {}: the directory is not empty; refusing to overwrite an earlier run",
-                    dir.display()
-                );
-            }
-        } else {
-            fs::create_dir_all(dir).with_context(|| format!("creating --out {}", dir.display()))?;
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)
+                .with_context(|| format!("creating --out {}", parent.display()))?;
         }
+        match fs::create_dir(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                let mut entries = fs::read_dir(dir)
+                    .with_context(|| format!("reading --out {}", dir.display()))?;
+                if let Some(entry) = entries.next() {
+                    let taken = entry.map(|e| e.file_name() == CLAIM).unwrap_or(false);
+                    if taken {
+                        bail!(
+                            "--out {}: another run has claimed this directory; refusing to mix two runs",
+                            dir.display()
+                        );
+                    }
+                    bail!(
+                        "--out {}: the directory is not empty; refusing to overwrite an earlier run",
+                        dir.display()
+                    );
+                }
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("creating --out {}", dir.display()));
+            }
+        }
+        claim(dir)?;
         return Ok(dir.to_path_buf());
     }
     let parent = root.join(name);
@@ -63,7 +112,10 @@ pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Re
     loop {
         let dir = parent.join(format!("{next:03}"));
         match fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
+            Ok(()) => {
+                claim(&dir)?;
+                return Ok(dir);
+            }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => next += 1,
             Err(e) => return Err(e).with_context(|| format!("creating {}", dir.display())),
         }
@@ -77,24 +129,22 @@ pub struct RunFiles {
     dir: PathBuf,
     dtype: Dtype,
     metrics: Option<csv::Writer<fs::File>>,
+    metrics_tmp: PathBuf,
 }
 
 impl RunFiles {
     /// Files for a run in `dir`, starting with the resolved config.
     pub fn new(dir: PathBuf, dtype: Dtype, resolved_config: &str) -> anyhow::Result<Self> {
         write_bytes_atomic(&dir.join("config.toml"), resolved_config.as_bytes())?;
-        let tmp = Self::metrics_tmp(&dir);
+        let tmp = temporary(&dir.join("metrics.csv"));
         let metrics =
             csv::Writer::from_path(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         Ok(Self {
             dir,
             dtype,
             metrics: Some(metrics),
+            metrics_tmp: tmp,
         })
-    }
-
-    fn metrics_tmp(dir: &Path) -> PathBuf {
-        dir.join(".metrics.csv.tmp")
     }
 
     /// The run directory.
@@ -129,8 +179,8 @@ impl Observer for RunFiles {
                 .into_inner()
                 .map_err(|e| anyhow::anyhow!("writing metrics.csv: {}", e.error()))?;
             file.sync_all()?;
-            let tmp = Self::metrics_tmp(&self.dir);
-            fs::rename(&tmp, self.dir.join("metrics.csv"))
+            let tmp = &self.metrics_tmp;
+            fs::rename(tmp, self.dir.join("metrics.csv"))
                 .with_context(|| format!("renaming {}", tmp.display()))?;
         }
         let json = serde_json::to_string_pretty(summary)?;

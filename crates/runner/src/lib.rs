@@ -91,6 +91,9 @@ pub struct RunOptions {
     pub png: bool,
     /// Set by a Ctrl-C handler: the run stops cleanly before its next iteration.
     pub interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    /// Set by a SIGTERM or SIGHUP handler: the run stops cleanly before its next iteration, as
+    /// `terminated`.
+    pub terminate: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Default for RunOptions {
@@ -102,6 +105,7 @@ impl Default for RunOptions {
             quiet: false,
             png: false,
             interrupt: None,
+            terminate: None,
         }
     }
 }
@@ -157,6 +161,7 @@ pub fn run_experiment(
     options: &RunOptions,
 ) -> anyhow::Result<RunOutcome> {
     experiment.interrupt = options.interrupt.clone();
+    experiment.terminate = options.terminate.clone();
     let c = &experiment.config;
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);

@@ -61,8 +61,10 @@ pub enum StopReason {
     RelImprovementBelow,
     /// `stop.seconds` ran out.
     Seconds,
-    /// The run was interrupted (Ctrl-C).
+    /// The run was interrupted (Ctrl-C, SIGINT).
     Interrupted,
+    /// The run was asked to stop by SIGTERM or SIGHUP.
+    Terminated,
     /// The loss or a parameter became NaN or infinite, or the loss passed `stop.diverge_above`.
     Diverged,
 }
@@ -77,6 +79,7 @@ impl StopReason {
             StopReason::RelImprovementBelow => "rel_improvement_below",
             StopReason::Seconds => "seconds",
             StopReason::Interrupted => "interrupted",
+            StopReason::Terminated => "terminated",
             StopReason::Diverged => "diverged",
         }
     }

@@ -35,6 +35,9 @@ pub struct Experiment {
     pub start: Vec<Matrix>,
     /// When set (by a Ctrl-C handler), the loop stops before its next iteration, as `interrupted`.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// When set (by a SIGTERM or SIGHUP handler), the loop stops before its next iteration, as
+    /// `terminated`.
+    pub terminate: Option<Arc<AtomicBool>>,
     /// The closed-form gradient, when the config asks for `gradient = "analytic"`.
     pub analytic: Option<Analytic>,
     device: Device,
@@ -128,6 +131,7 @@ impl Experiment {
             loss,
             start,
             interrupt: None,
+            terminate: None,
             analytic,
             device,
         })
@@ -274,13 +278,19 @@ impl Experiment {
         let mut rules = StopRules::new(&c.stop, &stable_lr);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
-            if self
-                .interrupt
-                .as_ref()
-                .is_some_and(|flag| flag.load(Ordering::Relaxed))
-            {
+            let set = |flag: &Option<Arc<AtomicBool>>| {
+                flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
+            };
+            if set(&self.interrupt) {
                 stop = StopReason::Interrupted;
                 message = Some(format!("interrupted before iteration {t}"));
+                break;
+            }
+            if set(&self.terminate) {
+                stop = StopReason::Terminated;
+                message = Some(format!(
+                    "terminated (SIGTERM or SIGHUP) before iteration {t}"
+                ));
                 break;
             }
             let mut eval = objective
