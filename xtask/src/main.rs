@@ -241,7 +241,12 @@ fn sweep(
             outcome.dir.display()
         );
     }
-    Ok(ExitCode::SUCCESS)
+    // As for `run`: 2 when some run failed or diverged (every file is still written).
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The peak resident memory of `run` at n = 1024 (`descent_benches::memory_config`), one child

@@ -488,3 +488,121 @@ fn two_runs_given_the_same_out_never_mix_and_the_second_is_told() {
         let _ = std::fs::remove_dir_all(out);
     }
 }
+
+#[test]
+fn every_message_names_the_file_the_line_or_the_set_and_the_key() {
+    // The wrong key of the two: the mean, from its --set (it was `init.std` at line 13).
+    let ran = xtask_within(
+        &[
+            "check",
+            "configs/diag4.toml",
+            "--set",
+            "init.kind=normal",
+            "--set",
+            "init.mean=nan",
+        ],
+        SHORT,
+    );
+    assert_config_error(&ran, "(--set init.mean=nan)", &["`init.mean`", "finite"]);
+    // A newline in a --set value: refused, not cut short (the unknown key used to vanish).
+    let ran = xtask_within(
+        &[
+            "check",
+            "configs/diag4.toml",
+            "--set",
+            "optimizer.lr=0.1\nbogus = 3",
+        ],
+        SHORT,
+    );
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("`bogus` after a newline"),
+        "{}",
+        ran.stderr
+    );
+    let dir = temp("messages");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text, line, key) in [
+        (
+            "dup-top",
+            "iterations = 3\niterations = 4\n[problem]\nkind = \"inverse\"\nmatrix = { diag = [1.0] }\n[optimizer]\nkind = \"sgd\"\n",
+            2,
+            "`iterations`",
+        ),
+        (
+            "dup-table",
+            "iterations = 3\n[problem]\nkind = \"inverse\"\nmatrix = { diag = [1.0] }\n[problem]\nkind = \"svd\"\n",
+            5,
+            "`problem`",
+        ),
+        (
+            "missing-top",
+            "[problem]\nkind = \"inverse\"\nmatrix = { diag = [1.0] }\n[optimizer]\nkind = \"sgd\"\n",
+            1,
+            "`iterations`",
+        ),
+        (
+            "missing-table",
+            "iterations = 3\nseed = 1\n[problem]\nkind = \"inverse\"\nmatrix = { diag = [1.0] }\n",
+            3,
+            "`optimizer`",
+        ),
+    ] {
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let ran = xtask_within(&["check", file.to_str().unwrap()], SHORT);
+        let at = format!("{name}.toml:{line}: ");
+        assert_config_error(&ran, &at, &[key]);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn values_beyond_the_dtype_and_matrices_singular_in_it_are_config_errors() {
+    // A Huber delta of 1e39 is infinite in float32 (the NaN that followed was blamed on the lr).
+    let sets = ["--set", "loss.kind=huber", "--set", "loss.delta=1e39"];
+    let mut args = vec!["check", "configs/diag4.toml"];
+    args.extend(sets);
+    let ran = xtask_within(&args, SHORT);
+    assert_config_error(
+        &ran,
+        "(--set loss.delta=1e39)",
+        &["`loss.delta`", "float32's range"],
+    );
+    args.extend(["--set", "dtype=f64"]);
+    assert_eq!(xtask_within(&args, SHORT).code, Some(0));
+    let ran = xtask_within(
+        &[
+            "check",
+            "configs/diag4.toml",
+            "--set",
+            "problem.matrix={ diag = [1.0, 1e39] }",
+        ],
+        SHORT,
+    );
+    assert_config_error(
+        &ran,
+        "configs/diag4.toml",
+        &["`problem.matrix`", "entry (2, 2)"],
+    );
+    // Condition number 1e7: invertible in f64, singular to float32's working precision.
+    let spd = "problem.matrix={ spd = 4, cond = 1e7 }";
+    let ran = xtask_within(&["check", "configs/diag4.toml", "--set", spd], SHORT);
+    assert_config_error(
+        &ran,
+        "configs/diag4.toml",
+        &["`problem.matrix`", "singular in f32"],
+    );
+    let ran = xtask_within(
+        &[
+            "check",
+            "configs/diag4.toml",
+            "--set",
+            spd,
+            "--set",
+            "dtype=f64",
+        ],
+        SHORT,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+}

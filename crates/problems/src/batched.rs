@@ -5,7 +5,7 @@ use descent_losses::Loss;
 use descent_tensor::{ConstSide, matmul_const};
 use descent_tensor::{Matrix, exact};
 
-use crate::inverse::{Side, inverse_error};
+use crate::inverse::{Side, inverse_error, singular_in};
 use crate::report::number;
 use crate::{BuildContext, Fact, Parameter, Problem, ProblemError};
 
@@ -57,6 +57,9 @@ impl BatchedInverse {
                     },
                     other => other,
                 })?;
+            singular_in(ctx.dtype(), n, condition).map_err(|reason| {
+                ProblemError::invalid("matrix", format!("instance {k}: {reason}"))
+            })?;
             inverses.push(inverse);
             conditions.push(condition);
         }

@@ -2,7 +2,7 @@
 
 use candle_core::{Result, Tensor};
 use descent_tensor::{ConstSide, matmul_const};
-use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
+use descent_tensor::{Dtype, Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::batched::BatchedInverse;
@@ -102,6 +102,8 @@ impl Inverse {
     ) -> std::result::Result<Self, ProblemError> {
         let n = a.rows();
         let (inverse, condition) = exact::inverse_and_condition(&a).map_err(inverse_error)?;
+        singular_in(ctx.dtype(), n, condition)
+            .map_err(|reason| ProblemError::invalid("matrix", reason))?;
         Ok(Self {
             side,
             a: a.to_tensor(ctx.dtype(), ctx.device())?,
@@ -116,6 +118,25 @@ impl Inverse {
             }],
         })
     }
+}
+
+/// Whether a matrix of size `n` with `condition` is singular to the working precision of the run's
+/// `dtype` (`s_min <= n eps s_max`, the test the exact answer uses in f64): an f32 run cannot
+/// resolve what only f64 can. The reason, when it is.
+pub(crate) fn singular_in(
+    dtype: Dtype,
+    n: usize,
+    condition: f64,
+) -> std::result::Result<(), String> {
+    let limit = 1.0 / (n as f64 * dtype.epsilon());
+    if condition >= limit {
+        return Err(format!(
+            "the matrix is singular in {} (condition number {condition:.3e}, at least 1/(n eps) = \
+             {limit:.3e}): the run's dtype cannot resolve the answer; use dtype = \"f64\"",
+            dtype.name()
+        ));
+    }
+    Ok(())
 }
 
 /// The config error for a matrix that has no inverse.

@@ -137,6 +137,8 @@ impl LinearSystem {
             TensorError::Singular { smallest, largest } => singular(smallest, largest),
             other => ProblemError::invalid("a", other.to_string()),
         })?;
+        crate::inverse::singular_in(ctx.dtype(), m.max(n), condition)
+            .map_err(|reason| ProblemError::invalid("a", reason.replace("the matrix", "A")))?;
         Ok(Self {
             a: a.to_tensor(ctx.dtype(), ctx.device())?,
             b: b.to_tensor(ctx.dtype(), ctx.device())?,

@@ -300,12 +300,25 @@ impl Config {
             reason,
         };
         let mut table: Table = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
+            let span = e.span();
+            let line = span
+                .clone()
                 .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            // The key a duplicate-key error points at (`kind`, or a table header `[problem]`).
+            let key = span
+                .and_then(|s| text.get(s))
+                .filter(|_| e.message().starts_with("duplicate key"))
+                .map(|k| {
+                    k.trim()
+                        .trim_matches(['[', ']'])
+                        .trim()
+                        .trim_matches('"')
+                        .to_string()
+                })
+                .unwrap_or_default();
             err(
                 line.map_or(Origin::Unknown, Origin::Line),
-                "",
+                &key,
                 format!("invalid TOML: {}", e.message()),
             )
         })?;
@@ -357,29 +370,32 @@ impl Config {
                 "a `from` matrix needs kind = \"from\" (or no kind)".into(),
             ));
         }
-        if raw.init.kind() == InitKind::Normal
-            && !(raw.init.mean.is_finite() && raw.init.std.is_finite() && raw.init.std >= 0.0)
-        {
-            return Err(doc.error_at(
-                "init.std",
-                format!(
-                    "needs a finite mean and a finite std >= 0, got mean = {}, std = {}",
-                    raw.init.mean, raw.init.std
-                ),
-            ));
+        if raw.init.kind() == InitKind::Normal {
+            let (mean, std) = (raw.init.mean, raw.init.std);
+            if !mean.is_finite() {
+                return Err(doc.error_at("init.mean", format!("must be finite, got {mean}")));
+            }
+            if !(std.is_finite() && std >= 0.0) {
+                return Err(doc.error_at(
+                    "init.std",
+                    format!("must be a finite number >= 0, got {std}"),
+                ));
+            }
         }
-        if raw.init.kind() == InitKind::Uniform
-            && !(raw.init.low.is_finite()
-                && raw.init.high.is_finite()
-                && raw.init.low < raw.init.high)
-        {
-            return Err(doc.error_at(
-                "init.high",
-                format!(
-                    "needs finite low < high, got low = {}, high = {}",
-                    raw.init.low, raw.init.high
-                ),
-            ));
+        if raw.init.kind() == InitKind::Uniform {
+            let (low, high) = (raw.init.low, raw.init.high);
+            if !low.is_finite() {
+                return Err(doc.error_at("init.low", format!("must be finite, got {low}")));
+            }
+            if !high.is_finite() {
+                return Err(doc.error_at("init.high", format!("must be finite, got {high}")));
+            }
+            if low >= high {
+                return Err(doc.error_at(
+                    "init.high",
+                    format!("needs low < high, got low = {low}, high = {high}"),
+                ));
+            }
         }
         let max_memory = match &raw.max_memory {
             None => MemoryLimit::default(),
@@ -400,6 +416,28 @@ impl Config {
         };
         if name.contains(['/', '\\']) || name == "." || name == ".." {
             return Err(doc.error_at("name", format!("`{name}` cannot name a run directory")));
+        }
+        if raw.dtype == Dtype::F32 {
+            // A value float32 cannot hold would be infinite in the run (a Huber delta of 1e39).
+            let parts = [("optimizer", &raw.optimizer), ("loss", &raw.loss)];
+            let transforms = raw.transform.iter().enumerate();
+            let named: Vec<(String, &Table)> = parts
+                .into_iter()
+                .map(|(n, t)| (n.to_string(), t))
+                .chain(transforms.map(|(i, t)| (format!("transform.{i}"), t)))
+                .collect();
+            for (name, table) in named {
+                if let Some((key, v)) = beyond_f32(table) {
+                    return Err(doc.error_at(
+                        &format!("{name}.{key}"),
+                        format!(
+                            "{v:e} is beyond float32's range (largest {:e}): it would be infinite in \
+                             this f32 run; use dtype = \"f64\" or a smaller value",
+                            f32::MAX
+                        ),
+                    ));
+                }
+            }
         }
         let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
         let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
@@ -494,6 +532,49 @@ fn relative_to(dir: &Path, table: &mut Table) {
     }
 }
 
+/// The first number of `table` (searched in order, arrays included) that is finite but beyond
+/// float32's range, with its dotted key.
+fn beyond_f32(table: &Table) -> Option<(String, f64)> {
+    fn search(value: &toml::Value) -> Option<(Vec<String>, f64)> {
+        match value {
+            toml::Value::Float(v) if v.is_finite() && v.abs() > f64::from(f32::MAX) => {
+                Some((Vec::new(), *v))
+            }
+            toml::Value::Array(items) => items.iter().enumerate().find_map(|(i, v)| {
+                search(v).map(|(mut p, x)| {
+                    p.insert(0, i.to_string());
+                    (p, x)
+                })
+            }),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+                search(v).map(|(mut p, x)| {
+                    p.insert(0, k.clone());
+                    (p, x)
+                })
+            }),
+            _ => None,
+        }
+    }
+    table.iter().find_map(|(k, v)| {
+        search(v).map(|(p, x)| {
+            (
+                std::iter::once(k.clone())
+                    .chain(p)
+                    .collect::<Vec<_>>()
+                    .join("."),
+                x,
+            )
+        })
+    })
+}
+
+/// The line where the top-level keys end: that of the first table header, or one past the last line.
+fn top_level_end(text: &str) -> usize {
+    text.lines()
+        .position(|l| l.trim_start().starts_with('['))
+        .map_or_else(|| text.lines().count() + 1, |i| i + 1)
+}
+
 /// The text a config came from and its overrides, for locating errors.
 #[derive(Debug, Clone)]
 pub struct Document {
@@ -562,6 +643,10 @@ impl Document {
             Some(o) => Origin::Override(o.text.clone()),
             None => match line_of(&self.text, path) {
                 Some(line) => Origin::Line(line),
+                // A missing top-level key: the line where it belongs, before the first table.
+                None if path.len() == 1 && !self.overrides.iter().any(|o| o.path[0] == path[0]) => {
+                    Origin::Line(top_level_end(&self.text))
+                }
                 // A key of a part the file does not have, which an override brought in
                 // (`--set schedule.kind=step` without `step_size`): name that override.
                 None => self

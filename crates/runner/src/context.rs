@@ -199,7 +199,25 @@ impl BuildContext for RunContext {
         let m = self
             .resolve(source)
             .map_err(|reason| ProblemError::invalid(key, reason))?;
-        Ok(round_to(&m, self.dtype))
+        let rounded = round_to(&m, self.dtype);
+        if let Some((i, v)) = m
+            .data()
+            .iter()
+            .zip(rounded.data())
+            .position(|(_, r)| !r.is_finite())
+            .map(|i| (i, m.data()[i]))
+        {
+            let (row, col) = (i / m.cols() + 1, i % m.cols() + 1);
+            return Err(ProblemError::invalid(
+                key,
+                format!(
+                    "entry ({row}, {col}) = {v:e} is beyond {}'s range: it would be infinite in this \
+                     run; use dtype = \"f64\" or smaller values",
+                    self.dtype.name()
+                ),
+            ));
+        }
+        Ok(rounded)
     }
 
     fn random(&mut self) -> &mut RandomStreams {

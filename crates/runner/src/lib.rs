@@ -15,6 +15,7 @@ mod error;
 mod evaluate;
 mod figure;
 mod files;
+mod hint;
 mod init;
 mod locate;
 mod memory;

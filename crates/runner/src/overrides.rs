@@ -19,6 +19,19 @@ pub enum OverrideError {
     /// No `=` in the text.
     #[error("--set {0}: expected key=value")]
     NoEquals(String),
+    /// More than one value after the `=` (a newline and another key).
+    #[error(
+        "--set {text}: the value holds more than one key (`{key}` after a newline); give one value per --set"
+    )]
+    Trailing {
+        /// The override as given.
+        text: String,
+        /// The extra key.
+        key: String,
+    },
+    /// A line break in a value that is not TOML (a bare word cannot span lines).
+    #[error("--set {0}: the value has a line break; quote a multi-line string as TOML")]
+    Newline(String),
     /// An empty segment in the key path.
     #[error("--set {0}: the key path has an empty part")]
     EmptyKey(String),
@@ -49,11 +62,25 @@ impl Override {
             return Err(OverrideError::EmptyKey(text.into()));
         }
         let raw = raw.trim();
-        // A TOML value, read as the right-hand side of a key; anything else is a bare string.
-        let value = toml::from_str::<Table>(&format!("v = {raw}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or_else(|| Value::String(raw.to_string()));
+        // A TOML value, read as the right-hand side of a key; anything else is a bare string. A
+        // value that reads as more than one key (`0.1\nfoo = 1`) is refused: the rest would be
+        // dropped without a word.
+        let value = match toml::from_str::<Table>(&format!("v = {raw}")) {
+            Ok(mut t) => {
+                let value = t.remove("v");
+                if let Some(extra) = t.keys().next() {
+                    return Err(OverrideError::Trailing {
+                        text: text.into(),
+                        key: extra.clone(),
+                    });
+                }
+                value.unwrap_or_else(|| Value::String(raw.to_string()))
+            }
+            Err(_) if raw.contains(['\n', '\r']) => {
+                return Err(OverrideError::Newline(text.into()));
+            }
+            Err(_) => Value::String(raw.to_string()),
+        };
         Ok(Self {
             path,
             value,
@@ -139,6 +166,25 @@ mod tests {
         assert_eq!(t["optimizer"]["lr"], Value::Float(0.5));
         assert_eq!(t["optimizer"]["kind"], Value::String("sgd".into()));
         assert_eq!(t["stop"]["loss_below"], Value::Float(1e-3));
+    }
+
+    #[test]
+    fn a_value_with_a_second_key_after_a_newline_is_refused_not_cut() {
+        assert!(matches!(
+            Override::parse("optimizer.lr=0.1\nbogus = 3"),
+            Err(OverrideError::Trailing { key, .. }) if key == "bogus"
+        ));
+        assert!(matches!(
+            Override::parse("optimizer.kind=adam\nbogus"),
+            Err(OverrideError::Newline(_))
+        ));
+        // A TOML array may span lines.
+        assert_eq!(
+            Override::parse("optimizer.betas=[0.8,\n0.9]")
+                .unwrap()
+                .value,
+            Value::Array(vec![Value::Float(0.8), Value::Float(0.9)])
+        );
     }
 
     #[test]

@@ -16,18 +16,18 @@ pub(crate) struct StopRules<'a> {
     diverge_above: Option<f64>,
     /// `2 / L` for a quadratic problem under a squared loss, computed only when a run diverges
     /// (it takes a singular value decomposition).
-    stable_lr: &'a dyn Fn() -> Option<f64>,
+    cause: &'a dyn Fn(f64) -> String,
 }
 
 impl<'a> StopRules<'a> {
-    /// Rules for a run started now; `stable_lr` gives plain SGD's largest stable lr, where known.
-    pub(crate) fn new(config: &'a StopConfig, stable_lr: &'a dyn Fn() -> Option<f64>) -> Self {
+    /// Rules for a run started now; `cause` says why a run diverged at a given lr.
+    pub(crate) fn new(config: &'a StopConfig, cause: &'a dyn Fn(f64) -> String) -> Self {
         Self {
             config,
             started: Instant::now(),
             recent: VecDeque::new(),
             diverge_above: config.diverge_above,
-            stable_lr,
+            cause,
         }
     }
 
@@ -109,15 +109,7 @@ impl<'a> StopRules<'a> {
 
     /// The likely cause of a divergence at learning rate `lr`.
     pub(crate) fn cause(&self, lr: f64) -> String {
-        match (self.stable_lr)() {
-            Some(stable) => format!(
-                "the run diverged; for this quadratic problem plain SGD is stable only for \
-                 lr < 2/L = {} (L = {}, the largest curvature of the loss), and the lr here is {lr}",
-                sci(stable, 3),
-                sci(2.0 / stable, 3)
-            ),
-            None => format!("the run diverged; the learning rate {lr} is probably too large"),
-        }
+        (self.cause)(lr)
     }
 }
 
@@ -140,7 +132,7 @@ mod tests {
             loss_below: Some(1e-3),
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, &|| None);
+        let mut rules = StopRules::new(&c, &|_| String::new());
         assert!(rules.check(&record(0, 1.0, 1.0)).is_none());
         assert_eq!(
             rules.check(&record(1, 5e-4, 1.0)).map(|r| r.0),
@@ -151,7 +143,7 @@ mod tests {
             grad_norm_below: Some(1e-3),
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, &|| None);
+        let mut rules = StopRules::new(&c, &|_| String::new());
         assert_eq!(
             rules.check(&record(0, 1.0, 1e-4)).map(|r| r.0),
             Some(StopReason::GradNormBelow)
@@ -162,7 +154,7 @@ mod tests {
             window: 2,
             ..Default::default()
         };
-        let mut rules = StopRules::new(&c, &|| None);
+        let mut rules = StopRules::new(&c, &|_| String::new());
         assert!(rules.check(&record(0, 1.0, 1.0)).is_none());
         assert!(rules.check(&record(1, 0.5, 1.0)).is_none());
         assert!(
@@ -177,14 +169,14 @@ mod tests {
     }
 
     #[test]
-    fn divergence_names_the_iteration_and_the_stable_lr() {
+    fn divergence_names_the_iteration_and_the_cause() {
         let c = StopConfig::default();
-        let mut rules = StopRules::new(&c, &|| Some(1.0));
+        let mut rules = StopRules::new(&c, &|lr| format!("2/L = 1.000e+00, lr {lr}"));
         assert!(rules.check(&record(0, 2.0, 1.0)).is_none());
         let (reason, message) = rules.check(&record(7, 3e10, 1.0)).expect("diverged");
         assert_eq!(reason, StopReason::Diverged);
         assert!(
-            message.contains("iteration 7") && message.contains("2/L = 1.000e+00"),
+            message.contains("iteration 7") && message.contains("2/L = 1.000e+00, lr 0.1"),
             "{message}"
         );
         let (_, message) = rules.check(&record(8, f64::NAN, 1.0)).expect("diverged");

@@ -159,8 +159,9 @@ fn value_text(v: &Value) -> String {
 
 /// Run the sweep of the config at `path`: every point of `spec` (with `base_sets` applied first)
 /// times its seeds. Every config is resolved (and its problem built) before the first run
-/// starts; a bad one stops the sweep before anything runs. Runs go `jobs` at a time, each in its
-/// own directory under the sweep's; one that fails or diverges is recorded as such.
+/// starts; a point whose config is bad (an unknown kind, a singular matrix) is recorded as
+/// `failed` with its message and the others run. Runs go `jobs` at a time, each in its own
+/// directory under the sweep's; one that fails or diverges is recorded as such.
 pub fn run_sweep(
     path: &Path,
     spec: &SweepSpec,
@@ -186,9 +187,15 @@ pub fn run_sweep(
                 .collect::<Vec<_>>()
                 .join("; ");
             let values: Vec<String> = point.iter().map(|(_, v)| value_text(v)).collect();
-            let config = Config::load(path, &sets, registry)?;
-            let seed = config.seed;
-            planned.push(((label, values), seed, Experiment::new(config)?));
+            let resolved = Config::load(path, &sets, registry)
+                .map_err(anyhow::Error::from)
+                .and_then(|c| Ok(Experiment::new(c)?));
+            let seed = resolved.as_ref().map_or(seed, |e| e.config.seed);
+            planned.push((
+                (label, values),
+                seed,
+                resolved.map_err(|e| format!("{e:#}")),
+            ));
         }
     }
     let dir = create_run_dir(
@@ -223,6 +230,16 @@ pub fn run_sweep(
                     wall_seconds: 0.0,
                     message: String::new(),
                     dir: name,
+                };
+                let experiment = match experiment {
+                    Ok(e) => e,
+                    Err(message) => {
+                        // Refused before it ran: no directory, the config's message.
+                        row.message = message;
+                        row.dir = String::new();
+                        progress(&row, total);
+                        return (row, Vec::new());
+                    }
                 };
                 let outcome = std::fs::create_dir_all(&run_dir)
                     .map_err(anyhow::Error::from)
@@ -439,8 +456,13 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
     body.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>point</th><th>seed</th><th>final loss</th><th>relative error</th><th>iterations</th><th>stopped by</th><th>wall time (s)</th><th>message</th></tr>\n");
     for r in rows {
         let class = if !finished(r) { " class=\"bad\"" } else { "" };
+        let run = if r.dir.is_empty() {
+            r.run.to_string()
+        } else {
+            format!("<a href=\"{}/report.html\">{}</a>", escape(&r.dir), r.run)
+        };
         body.push_str(&format!(
-            "<tr><td><a href=\"{dir}/report.html\">{run}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{:.3}</td><td>{}</td></tr>\n",
+            "<tr><td>{run}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{:.3}</td><td>{}</td></tr>\n",
             escape(&r.point),
             r.seed,
             sci(r.final_loss, 3),
@@ -449,8 +471,6 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
             escape(&r.stop_reason),
             r.wall_seconds,
             escape(&r.message),
-            dir = escape(&r.dir),
-            run = r.run,
         ));
     }
     body.push_str("</table>\n");

@@ -16,6 +16,7 @@ use crate::config::{Config, GradientKind};
 use crate::context::RunContext;
 use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
+use crate::hint::divergence_hint;
 use crate::init::initial_values;
 use crate::memory::{Estimate, about, available_bytes, estimate};
 use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
@@ -274,8 +275,10 @@ impl Experiment {
             }
         }
         let timer = Instant::now();
-        let stable_lr = || self.stable_lr();
-        let mut rules = StopRules::new(&c.stop, &stable_lr);
+        let optimizer_table = c.optimizer.resolved();
+        let cause =
+            |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
+        let mut rules = StopRules::new(&c.stop, &cause);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
         for t in 0..c.iterations {
             let set = |flag: &Option<Arc<AtomicBool>>| {

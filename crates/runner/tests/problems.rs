@@ -634,7 +634,7 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
         (
             "[problem]\nkind = \"inverse\"\nmatrix = { identity = 2 }\n[init]\nkind = \"normal\"\nstd = -1.0\n",
             "init.std",
-            "std >= 0",
+            "must be a finite number >= 0",
         ),
         (
             "[problem]\nkind = \"inverse\"\nmatrix = { identity = 2 }\n[loss]\nkind = \"huber\"\ndelta = 0.0\n",

@@ -181,12 +181,31 @@ fn a_diverging_run_reports_it_and_keeps_its_files() {
     );
     // For diag(1, 2, 3, 4) under the mean squared error, L = 2 * 4^2 / 16 = 2: SGD is stable
     // for lr < 2/L = 1.
-    assert!(message.contains("2/L = 1.000e+00"), "{message}");
+    assert!(
+        message.contains("plain SGD is stable only for lr < 1.000e+00"),
+        "{message}"
+    );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
             .expect("summary.json parses");
     assert_eq!(summary["stop_reason"], "diverged");
     assert!(out.join("result.npy").is_file());
+    std::fs::remove_dir_all(out).ok();
+    // With momentum 1.5 heavy ball diverges at any lr: the message blames the momentum, and the
+    // lr of 0.1 (stable for plain SGD) is not blamed.
+    let out = temp_dir("diverge-momentum");
+    let outcome = run_file(
+        &diag4(),
+        &quiet(&out, &["optimizer.lr=0.1", "optimizer.momentum=1.5"]),
+        &Registry::default(),
+    )
+    .expect("run");
+    assert_eq!(outcome.summary.stop_reason, StopReason::Diverged);
+    let message = outcome.summary.message.clone().expect("message");
+    assert!(
+        message.contains("momentum = 1.5 >= 1") && !message.contains("stable only for"),
+        "{message}"
+    );
     std::fs::remove_dir_all(out).ok();
 }
 

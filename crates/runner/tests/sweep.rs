@@ -110,28 +110,57 @@ fn seeds_repeat_each_point_and_report_mean_and_spread() {
 }
 
 #[test]
-fn a_bad_point_stops_the_sweep_before_anything_runs() {
+fn bad_points_are_recorded_with_their_message_and_the_others_run() {
+    // An invalid lr, an unknown optimizer and a singular matrix among good points.
     let spec = SweepSpec {
-        axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.1,-1.0]").expect("axis")],
+        axes: vec![
+            SweepSpec::parse_axis(r#"optimizer.kind=["sgd","nosuch"]"#).expect("axis"),
+            SweepSpec::parse_axis(
+                "problem.matrix=[{ diag = [1.0, 2.0] }, { rows = [[1.0, 2.0], [2.0, 4.0]] }]",
+            )
+            .expect("axis"),
+            SweepSpec::parse_axis("optimizer.lr=[0.1,-1.0]").expect("axis"),
+        ],
         seeds: 1,
-        jobs: None,
+        jobs: Some(2),
     };
     let dir = out("bad");
     let options = RunOptions {
         out: Some(dir.clone()),
         ..RunOptions::default()
     };
-    let e = run_sweep(
+    let outcome = run_sweep(
         &diag4(),
         &spec,
-        &[],
+        &["init.kind=zeros".into()],
         &options,
         &Registry::default(),
         &|_, _| {},
     )
-    .expect_err("lr -1 is invalid");
-    assert!(format!("{e:#}").contains("optimizer.lr"), "{e:#}");
-    assert!(!dir.exists(), "nothing was created");
+    .expect("the sweep runs the good points");
+    assert_eq!(outcome.rows.len(), 8);
+    let ran: Vec<&SweepRow> = outcome
+        .rows
+        .iter()
+        .filter(|r| r.stop_reason != "failed")
+        .collect();
+    assert_eq!(ran.len(), 1, "only sgd on diag(1, 2) at lr 0.1 is good");
+    assert!(ran[0].point.contains("sgd") && ran[0].point.contains("0.1"));
+    for r in outcome.rows.iter().filter(|r| r.stop_reason == "failed") {
+        assert!(
+            r.message.contains("unknown kind `nosuch`")
+                || r.message.contains("singular")
+                || r.message.contains("optimizer.lr"),
+            "{}: {}",
+            r.point,
+            r.message
+        );
+        assert!(r.dir.is_empty());
+    }
+    let csv = std::fs::read_to_string(dir.join("sweep.csv")).expect("sweep.csv");
+    assert_eq!(csv.lines().count(), 9, "a header and a row per point");
+    assert!(csv.contains("unknown kind"), "{csv}");
+    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
