@@ -7,6 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` through `descent_runner::say`: a closed stdout (`| head`) is ignored, not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        descent_runner::say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod peak;
 mod signals;
 use descent_runner::{
@@ -212,19 +219,16 @@ fn sweep(
         ..RunOptions::default()
     };
     let progress = |row: &SweepRow, total: usize| {
-        #[allow(clippy::print_stdout)]
-        {
-            println!(
-                "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
-                row.run,
-                row.point,
-                row.seed,
-                row.stop_reason,
-                row.iterations,
-                row.final_loss,
-                row.rel_error
-            );
-        }
+        say!(
+            "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
+            row.run,
+            row.point,
+            row.seed,
+            row.stop_reason,
+            row.iterations,
+            row.final_loss,
+            row.rel_error
+        );
     };
     let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
     let failed = outcome
@@ -232,9 +236,8 @@ fn sweep(
         .iter()
         .filter(|r| r.stop_reason == "failed" || r.stop_reason == "diverged")
         .count();
-    #[allow(clippy::print_stdout)]
     {
-        println!(
+        say!(
             "{} runs ({} failed or diverged): {}/sweep.csv, sweep.svg, sweep.html",
             outcome.rows.len(),
             failed,
@@ -317,9 +320,8 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::List => {
-            #[allow(clippy::print_stdout)]
             {
-                print!("{}", listing(&registry));
+                descent_runner::say(&listing(&registry));
             }
             ExitCode::SUCCESS
         }
@@ -391,17 +393,15 @@ fn main() -> ExitCode {
                 }
                 return ExitCode::FAILURE;
             }
-            #[allow(clippy::print_stdout)]
             {
-                print!("{}", descent_benches::table(&criterion));
+                descent_runner::say(&descent_benches::table(&criterion));
             }
             ExitCode::SUCCESS
         }
         Command::Report { dir, png } => match rerender(&dir, &registry, png) {
             Ok(files) => {
-                #[allow(clippy::print_stdout)]
                 {
-                    println!("{}: wrote {}", dir.display(), files.join(", "));
+                    say!("{}: wrote {}", dir.display(), files.join(", "));
                 }
                 ExitCode::SUCCESS
             }
@@ -425,9 +425,8 @@ fn main() -> ExitCode {
             match checked {
                 Ok((e, estimate)) => {
                     let c = &e.config;
-                    #[allow(clippy::print_stdout)]
                     {
-                        println!(
+                        say!(
                             "{}: ok: {} with {} parameter(s), {} iterations, dtype {}, memory {}",
                             config.display(),
                             e.problem.kind(),
@@ -472,9 +471,8 @@ fn main() -> ExitCode {
             };
             let ran = run_file(&config, &options, &registry);
             if let (Ok(_), false, Some(bytes)) = (&ran, quiet, peak::resident_bytes()) {
-                #[allow(clippy::print_stdout)]
                 {
-                    println!("{}", peak::line(bytes));
+                    say!("{}", peak::line(bytes));
                 }
             }
             match ran {

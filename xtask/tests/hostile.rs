@@ -606,3 +606,30 @@ fn values_beyond_the_dtype_and_matrices_singular_in_it_are_config_errors() {
     );
     assert_eq!(ran.code, Some(0), "{}", ran.stderr);
 }
+
+#[test]
+fn a_closed_stdout_does_not_stop_the_run_or_lose_its_files() {
+    // `cargo xtask run ... | head -2`: the reader goes away; printing used to panic (exit 101).
+    let out = temp("closed-stdout");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args([
+            "run",
+            "configs/diag4.toml",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for file in ["metrics.csv", "summary.json", "result.npy", "report.html"] {
+        assert!(out.join(file).is_file(), "{file}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -37,6 +37,31 @@ fn instance(m: &Matrix, k: usize, n: usize) -> Matrix {
     Matrix::from_fn(n, m.cols(), |i, j| m.get(k * n + i, j))
 }
 
+/// Each instance's exact inverse and condition number, checked to be invertible in `dtype`.
+fn exact_answers(
+    matrices: &[Matrix],
+    n: usize,
+    dtype: descent_tensor::Dtype,
+) -> std::result::Result<(Vec<Matrix>, Vec<f64>), ProblemError> {
+    let mut inverses = Vec::with_capacity(matrices.len());
+    let mut conditions = Vec::with_capacity(matrices.len());
+    for (k, a) in matrices.iter().enumerate() {
+        let (inverse, condition) =
+            exact::inverse_and_condition(a).map_err(|e| match inverse_error(e) {
+                ProblemError::Invalid { key, reason } => ProblemError::Invalid {
+                    key,
+                    reason: format!("instance {k}: {reason}"),
+                },
+                other => other,
+            })?;
+        singular_in(dtype, n, condition)
+            .map_err(|reason| ProblemError::invalid("matrix", format!("instance {k}: {reason}")))?;
+        inverses.push(inverse);
+        conditions.push(condition);
+    }
+    Ok((inverses, conditions))
+}
+
 impl BatchedInverse {
     /// The batch of the square, non-singular `matrices` (all n x n).
     pub fn new(
@@ -46,23 +71,8 @@ impl BatchedInverse {
     ) -> std::result::Result<Self, ProblemError> {
         let batch = matrices.len();
         let n = matrices.first().map_or(0, Matrix::rows);
-        let mut inverses = Vec::with_capacity(batch);
-        let mut conditions = Vec::with_capacity(batch);
-        for (k, a) in matrices.iter().enumerate() {
-            let (inverse, condition) =
-                exact::inverse_and_condition(a).map_err(|e| match inverse_error(e) {
-                    ProblemError::Invalid { key, reason } => ProblemError::Invalid {
-                        key,
-                        reason: format!("instance {k}: {reason}"),
-                    },
-                    other => other,
-                })?;
-            singular_in(ctx.dtype(), n, condition).map_err(|reason| {
-                ProblemError::invalid("matrix", format!("instance {k}: {reason}"))
-            })?;
-            inverses.push(inverse);
-            conditions.push(condition);
-        }
+        let (inverses, conditions) =
+            exact::sequential(|| exact_answers(&matrices, n, ctx.dtype()))?;
         let stacked = stack(&matrices);
         Ok(Self {
             side,
@@ -188,11 +198,13 @@ impl Problem for BatchedInverse {
     }
 
     fn curvature(&self) -> Option<f64> {
-        self.matrices
-            .iter()
-            .filter_map(|a| exact::singular_values(a).ok()?.first().copied())
-            .map(|s| 2.0 * s * s)
-            .reduce(f64::max)
+        exact::sequential(|| {
+            self.matrices
+                .iter()
+                .filter_map(|a| exact::singular_values(a).ok()?.first().copied())
+                .map(|s| 2.0 * s * s)
+                .reduce(f64::max)
+        })
     }
 
     fn facts(&self, _start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
@@ -227,7 +239,7 @@ impl Problem for BatchedInverse {
                     spread(&errors, &format!(" (instance {worst})"))
                 ),
             ));
-            let residuals = self.instance_residuals(x);
+            let residuals = exact::sequential(|| self.instance_residuals(x));
             facts.push(Fact::new(
                 "instance losses",
                 format!("mean squared residual: {}", spread(&residuals, "")),

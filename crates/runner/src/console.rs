@@ -1,5 +1,4 @@
 //! `Console`: the notebook-style lines on stdout (start product, loss and difference at checkpoints, summary), with a progress bar on a terminal.
-#![allow(clippy::print_stdout)]
 
 use std::io::IsTerminal as _;
 
@@ -7,6 +6,14 @@ use descent_tensor::Matrix;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::observer::{Checkpoint, Observer, Record, Start, Summary};
+
+/// Write `text` to stdout as it is. A closed stdout (`cargo xtask run ... | head`) is not an
+/// error: the run goes on and writes its files (a panic on the broken pipe lost them).
+pub fn say(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+}
 
 /// Format a number in scientific notation with `digits` digits after the point: `1.66504e-01`.
 pub fn sci(x: f64, digits: usize) -> String {
@@ -84,7 +91,7 @@ impl Console {
     fn line(&self, text: &str) {
         match &self.bar {
             Some(bar) => bar.println(text),
-            None => println!("{text}"),
+            None => say!("{text}"),
         }
     }
 }
@@ -92,19 +99,19 @@ impl Console {
 impl Observer for Console {
     fn start(&mut self, start: &Start) -> anyhow::Result<()> {
         if !self.quiet {
-            println!("{}", start.headline);
+            say!("{}", start.headline);
             for (label, m) in &start.inputs {
                 if m.rows() <= 24 && m.cols() <= 24 {
                     let integers = m.data().iter().all(|v| v.fract() == 0.0);
-                    println!(
+                    say!(
                         "{label} =\n{}",
                         format_matrix(m, if integers { 0 } else { 4 })
                     );
                 } else {
-                    println!("{label}: {}x{} (too large to print)", m.rows(), m.cols());
+                    say!("{label}: {}x{} (too large to print)", m.rows(), m.cols());
                 }
             }
-            println!(
+            say!(
                 "{} at the start:\n{}",
                 start.prediction_label,
                 shown(&start.prediction, 4)
@@ -167,8 +174,8 @@ impl Observer for Console {
             .chain([17])
             .max()
             .unwrap_or(17);
-        let line = |label: &str, value: String| println!("  {label:<width$} {value}");
-        println!("\nsummary");
+        let line = |label: &str, value: String| say!("  {label:<width$} {value}");
+        say!("\nsummary");
         line(
             "iterations",
             format!("{} (stop: {})", s.iterations, s.stop_reason.name()),

@@ -5,9 +5,9 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
-use candle_core::Device;
 use descent_tensor::{Dtype, Matrix};
 
+use crate::npy::npy_bytes;
 use crate::observer::{Observer, Record, Summary};
 
 /// The temporary name of `path` while it is written: hidden, and unique to this process and
@@ -186,8 +186,7 @@ impl Observer for RunFiles {
         let json = serde_json::to_string_pretty(summary)?;
         write_bytes_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
         for ((_, m), file) in result.iter().zip(Self::result_names(result)) {
-            let tensor = m.to_tensor(self.dtype, &Device::Cpu)?;
-            write_atomic(&self.dir.join(file), |tmp| Ok(tensor.write_npy(tmp)?))?;
+            write_bytes_atomic(&self.dir.join(file), &npy_bytes(m, self.dtype))?;
         }
         Ok(())
     }

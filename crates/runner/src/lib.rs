@@ -6,6 +6,13 @@
 //! [`Summary`] at the end to [`Observer`]s (the console and the run's files).
 #![deny(missing_docs)]
 
+/// `println!` through [`say`]: a closed stdout is ignored instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::console::say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod analytic;
 mod blocks;
 mod config;
@@ -44,7 +51,7 @@ use std::path::{Path, PathBuf};
 
 pub use analytic::Analytic;
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig};
-pub use console::{Console, format_matrix, sci};
+pub use console::{Console, format_matrix, say, sci};
 pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
 pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
@@ -135,9 +142,8 @@ pub fn run_file(
         && let Some(estimate) = Experiment::estimate(&config)?
         && (estimate.instances >= LONG_BUILD_INSTANCES || estimate.bytes >= LONG_BUILD_BYTES)
     {
-        #[allow(clippy::print_stdout)]
         {
-            println!(
+            say!(
                 "{}: preparing {} instance(s), {} of data: the exact answers are computed before iteration 0",
                 config.name,
                 estimate.instances,
