@@ -8,6 +8,7 @@ use toml::{Table, Value};
 
 use crate::config::Config;
 use crate::files::{create_run_dir, write_atomic};
+use crate::memory::{about, available_bytes};
 use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
 use crate::report::{STYLE, escape};
@@ -187,10 +188,14 @@ pub fn run_sweep(
                 .collect::<Vec<_>>()
                 .join("; ");
             let values: Vec<String> = point.iter().map(|(_, v)| value_text(v)).collect();
+            // The estimate first: nothing is built until the whole sweep is known to fit.
             let resolved = Config::load(path, &sets, registry)
                 .map_err(anyhow::Error::from)
-                .and_then(|c| Ok(Experiment::new(c)?));
-            let seed = resolved.as_ref().map_or(seed, |e| e.config.seed);
+                .and_then(|c| {
+                    let estimate = Experiment::estimate(&c)?;
+                    Ok((c, estimate.map_or(0, |e| e.bytes)))
+                });
+            let seed = resolved.as_ref().map_or(seed, |(c, _)| c.seed);
             planned.push((
                 (label, values),
                 seed,
@@ -198,6 +203,35 @@ pub fn run_sweep(
             ));
         }
     }
+    // Every run is built before the first starts, so together they must fit in max_memory.
+    let together = planned
+        .iter()
+        .filter_map(|(_, _, r)| r.as_ref().ok().map(|(_, bytes)| *bytes))
+        .fold(0u128, u128::saturating_add);
+    let available = available_bytes();
+    let limit = base.max_memory.bytes(available);
+    if together > u128::from(limit) {
+        return Err(base
+            .doc
+            .error_at(
+                "max_memory",
+                format!(
+                    "the sweep's {} runs need {} together (each is built before the first starts), \
+                     more than max_memory = {}; sweep fewer points or smaller problems, or raise it",
+                    planned.len(),
+                    about(together),
+                    base.max_memory.describe(available)
+                ),
+            )
+            .into());
+    }
+    let planned: Vec<_> = planned
+        .into_iter()
+        .map(|(point, seed, resolved)| {
+            let built = resolved.and_then(|(c, _)| Experiment::new(c).map_err(|e| e.to_string()));
+            (point, seed, built)
+        })
+        .collect();
     let dir = create_run_dir(
         &options.runs_root,
         &format!("{}-sweep", base.name),

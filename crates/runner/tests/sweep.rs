@@ -174,3 +174,55 @@ fn a_sweep_table_in_the_config_gives_the_grid() {
         .expect_err("unknown key");
     assert!(e.to_string().contains("sweep.gird"), "{e}");
 }
+
+#[test]
+fn a_sweep_whose_runs_together_exceed_max_memory_is_refused_before_building_any() {
+    // Each run of a 200 x 200 inverse fits in 10 MiB; two of them, built before the first
+    // starts, do not.
+    let spec = SweepSpec {
+        axes: Vec::new(),
+        seeds: 2,
+        jobs: None,
+    };
+    let dir = out("memory");
+    let options = RunOptions {
+        out: Some(dir.clone()),
+        ..RunOptions::default()
+    };
+    let sets = [
+        "problem.matrix={ spd = 200 }".to_string(),
+        "max_memory=\"10 MiB\"".to_string(),
+    ];
+    let e = run_sweep(
+        &diag4(),
+        &spec,
+        &sets,
+        &options,
+        &Registry::default(),
+        &|_, _| {},
+    )
+    .expect_err("too large together");
+    let message = format!("{e:#}");
+    assert!(
+        message.contains("`max_memory`") && message.contains("2 runs need"),
+        "{message}"
+    );
+    assert!(!dir.exists(), "nothing was created");
+    // One run alone fits.
+    let one = SweepSpec { seeds: 1, ..spec };
+    let grid = SweepSpec {
+        axes: vec![SweepSpec::parse_axis("iterations=[2]").expect("axis")],
+        ..one
+    };
+    let outcome = run_sweep(
+        &diag4(),
+        &grid,
+        &sets,
+        &options,
+        &Registry::default(),
+        &|_, _| {},
+    )
+    .expect("one run fits");
+    assert_eq!(outcome.rows[0].stop_reason, "iterations");
+    let _ = std::fs::remove_dir_all(dir);
+}
