@@ -633,3 +633,31 @@ fn a_closed_stdout_does_not_stop_the_run_or_lose_its_files() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn a_large_batch_says_it_is_preparing_before_iteration_0() {
+    let out = temp("preparing");
+    let ran = xtask_within(
+        &[
+            "run",
+            "configs/diag4.toml",
+            "--set",
+            "problem.batch=20000",
+            "--set",
+            "iterations=2",
+            "--set",
+            "log_every=0",
+            "--out",
+            out.to_str().expect("utf-8"),
+        ],
+        SHORT,
+    );
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    let first = ran.stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("diag4: preparing 20000 instance(s)"),
+        "{}",
+        ran.stdout
+    );
+    let _ = std::fs::remove_dir_all(out);
+}
