@@ -12,15 +12,7 @@ pub fn resident_bytes() -> Option<u64> {
 
 /// `VmHWM:   123456 kB` in a `/proc/<pid>/status` text, in bytes.
 fn parse_hwm(status: &str) -> Option<u64> {
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: u64 = line
-        .trim_start_matches("VmHWM:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+    descent_runner::kib_field(status, "VmHWM")
 }
 
 /// The summary line: `  peak memory       107.3 MiB (resident, this process)`.

@@ -335,59 +335,6 @@ fn list_shows_every_registered_kind_with_its_defaults() {
     );
 }
 
-/// Ctrl-C (SIGINT) stops a run cleanly: exit 130, and complete files up to the last iteration.
-#[test]
-fn ctrl_c_stops_the_run_with_complete_files() {
-    let out = temp("sigint");
-    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args([
-            "run",
-            "configs/diag4.toml",
-            "--quiet",
-            "--set",
-            "iterations=1000000000",
-            "--out",
-            out.to_str().expect("utf-8"),
-        ])
-        .current_dir(root())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // Wait until the run has started (its config is written), then interrupt it.
-    for _ in 0..200 {
-        if out.join("config.toml").is_file() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let killed = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(killed.success());
-    let o = child.wait_with_output().expect("wait");
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted"), "{stderr}");
-    let summary = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
-    assert!(
-        summary.contains("\"stop_reason\": \"interrupted\""),
-        "{summary}"
-    );
-    let rows = std::fs::read_to_string(out.join("metrics.csv"))
-        .expect("metrics.csv")
-        .lines()
-        .count();
-    let done: usize = summary
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("\"iterations\": "))
-        .and_then(|v| v.trim_end_matches(',').parse().ok())
-        .expect("iterations in summary.json");
-    assert_eq!(rows, done + 1, "a header and one row per iteration done");
-    std::fs::remove_dir_all(out).ok();
-}
-
 #[test]
 fn check_validates_without_running() {
     let o = xtask(&["check", "configs/indicator.toml"]);

@@ -3,35 +3,12 @@
 //! the line (or the `--set`) and, past the TOML syntax, the key. The cases it once broke are kept
 //! in `tests/regressions/` and run every time.
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-/// SplitMix64: the same cases on every run of the suite.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-
-    fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
-        items[self.below(items.len())]
-    }
-}
+use common::{Random, root, xtask_within};
 
 /// Values a hostile user writes where a number, a string or a table belongs.
 const VALUES: &[&str] = &[
@@ -239,41 +216,9 @@ fn matrix_file(r: &mut Random) -> (&'static str, Vec<u8>) {
     }
 }
 
-/// What one command did.
-struct Outcome {
-    code: Option<i32>,
-    stderr: String,
-}
-
-fn xtask(args: &[&str], limit: Duration) -> Outcome {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start xtask");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`cargo xtask {}` hangs", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    };
-    let mut stderr = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        let _ = e.read_to_string(&mut stderr);
-    }
-    Outcome {
-        code: status.code(),
-        stderr,
-    }
+/// Run `cargo xtask` with `args` under a time limit (a hang fails the test).
+fn xtask(args: &[&str], limit: Duration) -> common::Ran {
+    xtask_within(args, limit)
 }
 
 /// Check one config file (with `sets`): it passes, or it fails with exit 1 and a located message.
@@ -311,7 +256,7 @@ fn try_case(file: &Path, sets: &[String], out: &Path) -> Option<String> {
 }
 
 /// What is wrong with how a command ended, if anything.
-fn judge(o: &Outcome, name: &str) -> Option<String> {
+fn judge(o: &common::Ran, name: &str) -> Option<String> {
     let line = o.stderr.trim();
     match o.code {
         Some(0) => None,

@@ -1,26 +1,12 @@
 //! Signals at random moments of a long run: SIGINT, SIGTERM and SIGHUP each stop it cleanly, with
 //! the exit status of the signal and files that parse and agree with each other.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+mod common;
 
-/// A small seeded generator (SplitMix64), so the moments are the same on every run of the suite.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
+use common::{Random, root};
 
 /// Start a long run, wait until its directory is claimed, wait `delay`, send `signal`; check
 /// the exit status, the stop reason and that metrics.csv has one row per iteration summary.json
@@ -98,7 +84,7 @@ fn stop_with(signal: &str, status: i32, reason: &str, delay: Duration, tag: usiz
 
 #[test]
 fn sigint_sigterm_and_sighup_at_random_moments_stop_runs_with_complete_files() {
-    let mut random = SplitMix(13);
+    let mut random = Random(13);
     for (signal, status, reason) in [
         ("INT", 130, "interrupted"),
         ("TERM", 143, "terminated"),

@@ -57,7 +57,9 @@ pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
 pub use files::{RunFiles, create_run_dir, write_atomic};
 pub use init::initial_values;
-pub use memory::{Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes};
+pub use memory::{
+    Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes, kib_field,
+};
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;

@@ -118,15 +118,18 @@ fn fmt_percent(share: f64) -> String {
 
 /// The memory available to a new allocation now: Linux's `MemAvailable`; `None` elsewhere.
 pub fn available_bytes() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line
-        .trim_start_matches("MemAvailable:")
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .ok()?;
+    kib_field(
+        &std::fs::read_to_string("/proc/meminfo").ok()?,
+        "MemAvailable",
+    )
+}
+
+/// The field `name` of a Linux `/proc` text (`MemAvailable:  123456 kB`), in bytes.
+pub fn kib_field(text: &str, name: &str) -> Option<u64> {
+    let line = text
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))?;
+    let kib: u64 = line.trim().trim_end_matches("kB").trim().parse().ok()?;
     kib.checked_mul(1024)
 }
 
@@ -265,6 +268,14 @@ mod tests {
             ..fp
         };
         assert_eq!(estimate(&huge, Dtype::F64, 200, false), u128::MAX);
+    }
+
+    #[test]
+    fn proc_fields_are_read_in_bytes() {
+        let text = "MemTotal:       24000000 kB\nMemAvailable:   1000 kB\n";
+        assert_eq!(kib_field(text, "MemAvailable"), Some(1_024_000));
+        assert_eq!(kib_field(text, "MemFree"), None);
+        assert_eq!(kib_field("MemAvailable: lots kB", "MemAvailable"), None);
     }
 
     #[test]
