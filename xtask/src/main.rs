@@ -59,7 +59,12 @@ impl Cli {
 ///   is set to 1 unless the variable is set.
 fn set_threads(cli: &Cli) -> Result<(), String> {
     let chosen = match cli.threads {
-        Some(0) => return Err("--threads must be at least 1".into()),
+        Some(n) if n == 0 || n > descent_runner::MAX_THREADS => {
+            return Err(format!(
+                "--threads must be between 1 and {}, got {n}",
+                descent_runner::MAX_THREADS
+            ));
+        }
         Some(n) => Some(n),
         None if std::env::var_os("RAYON_NUM_THREADS").is_some() => None,
         None if matches!(cli.command, Command::Sweep { .. }) => Some(1),

@@ -460,8 +460,12 @@ fn sweep_over_optimizers_and_learning_rates_writes_its_files() {
 }
 
 #[test]
-fn threads_must_be_positive() {
-    let o = xtask(&["run", "configs/diag4.toml", "--threads", "0"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--threads must be at least 1"));
+fn threads_must_be_positive_and_not_absurd() {
+    for n in ["0", "100000"] {
+        let o = xtask(&["run", "configs/diag4.toml", "--threads", n]);
+        assert_eq!(o.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("--threads must be between 1 and 1024")
+        );
+    }
 }

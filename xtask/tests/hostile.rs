@@ -614,3 +614,40 @@ fn a_large_batch_says_it_is_preparing_before_iteration_0() {
     );
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn absurd_thread_job_and_seed_counts_are_refused_at_once() {
+    // 100,000 threads hung the run; 100,000 jobs aborted the sweep; a billion seeds planned a
+    // billion configs before saying anything.
+    let ran = xtask_within(&["run", "configs/diag4.toml", "--threads", "100000"], SHORT);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("--threads must be between 1 and 1024"),
+        "{}",
+        ran.stderr
+    );
+    let out = temp("absurd-sweep");
+    let dir = out.to_str().expect("utf-8");
+    for (flag, value, words) in [
+        ("--seeds", "1000000000", "more than 100000 runs"),
+        ("--jobs", "100000", "jobs must be between 1 and 1024"),
+    ] {
+        let ran = xtask_within(
+            &[
+                "sweep",
+                "configs/diag4.toml",
+                "--grid",
+                "optimizer.lr=[0.1, 0.2]",
+                flag,
+                value,
+                "--out",
+                dir,
+            ],
+            SHORT,
+        );
+        assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+        assert!(ran.stderr.contains(words), "{}", ran.stderr);
+        assert!(!ran.stderr.contains("panicked"), "{}", ran.stderr);
+        assert!(!out.exists(), "nothing is created");
+    }
+}

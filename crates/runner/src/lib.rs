@@ -74,7 +74,9 @@ pub use registry::{
 pub use render::{CheckpointData, Picture, RenderInput, pictures, render, two_unknowns};
 pub use report::{escape, report_html};
 pub use rerender::rerender;
-pub use sweep::{Axis, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep};
+pub use sweep::{
+    Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
+};
 pub use sweep_plot::sweep_svg;
 pub use thin::Thinned;
 pub use train::Experiment;

@@ -37,7 +37,40 @@ pub struct SweepSpec {
     pub jobs: Option<usize>,
 }
 
+/// The most runs one sweep may plan (each gets a directory and is built before the first starts).
+pub const MAX_RUNS: usize = 100_000;
+/// The most runs at a time (`jobs`), and the most threads a command starts (`--threads`).
+pub const MAX_THREADS: usize = 1024;
+
 impl SweepSpec {
+    /// The number of runs: the product of the axes' lengths times the seeds, if it is at most
+    /// [`MAX_RUNS`], and `jobs` at most [`MAX_THREADS`]; otherwise why not (counted without
+    /// building the grid, so a grid of a billion points is refused at once).
+    pub fn check_size(&self) -> anyhow::Result<usize> {
+        let runs = self
+            .axes
+            .iter()
+            .map(|a| a.values.len())
+            .chain([self.seeds.max(1)])
+            .try_fold(1usize, usize::checked_mul)
+            .filter(|&n| n <= MAX_RUNS);
+        let Some(runs) = runs else {
+            bail!(
+                "the sweep would plan more than {MAX_RUNS} runs ({} grid values x {} seeds); split it",
+                self.axes
+                    .iter()
+                    .map(|a| a.values.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" x "),
+                self.seeds
+            );
+        };
+        if let Some(jobs) = self.jobs.filter(|&j| j == 0 || j > MAX_THREADS) {
+            bail!("jobs must be between 1 and {MAX_THREADS}, got {jobs}");
+        }
+        Ok(runs)
+    }
+
     /// Parse `--grid key=[v1, v2, ...]`.
     pub fn parse_axis(text: &str) -> anyhow::Result<Axis> {
         let o = crate::overrides::Override::parse(text)?;
@@ -172,6 +205,7 @@ pub fn run_sweep(
     progress: &(dyn Fn(&SweepRow, usize) + Sync),
 ) -> anyhow::Result<SweepOutcome> {
     let base = Config::load(path, base_sets, registry)?;
+    spec.check_size()?;
     let seeds = spec.seeds.max(1);
     let mut planned = Vec::new();
     for point in spec.points() {
