@@ -390,6 +390,20 @@ fn report_redraws_diverged_runs_and_runs_killed_before_their_pictures() {
     for file in ["report.html", "loss.svg", "error.svg"] {
         assert!(out.join(file).is_file(), "{file}");
     }
+    // A damaged data file is named, not a bare shape error.
+    std::fs::write(
+        out.join("checkpoints.json"),
+        r#"[{"iteration":0,"loss":1,"label":"x","rows":100000,"cols":100000,"data":[]}]"#,
+    )
+    .unwrap();
+    let ran = xtask_within(&["report", out.to_str().unwrap()], SHORT);
+    assert_eq!(ran.code, Some(1), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("checkpoints.json: the checkpoint at iteration 0 has 0 entries"),
+        "{}",
+        ran.stderr
+    );
     let _ = std::fs::remove_dir_all(out);
 }
 

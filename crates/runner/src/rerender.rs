@@ -56,6 +56,18 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
     } else {
         Vec::new()
     };
+    for c in &checkpoints {
+        if c.rows.checked_mul(c.cols) != Some(c.data.len()) {
+            bail!(
+                "{}: the checkpoint at iteration {} has {} entries, not {}x{}",
+                checkpoints_file.display(),
+                c.iteration,
+                c.data.len(),
+                c.rows,
+                c.cols
+            );
+        }
+    }
     let path_file = dir.join("path.csv");
     let path: Vec<[f64; 2]> = if path_file.is_file() {
         csv::Reader::from_path(&path_file)?
