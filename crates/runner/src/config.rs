@@ -160,6 +160,10 @@ impl StopConfig {
     }
 }
 
+fn default_tolerance() -> f64 {
+    1e-4
+}
+
 fn default_log_every() -> usize {
     20
 }
@@ -192,6 +196,8 @@ struct RawConfig {
     gradient: GradientKind,
     #[serde(default)]
     max_memory: Option<RawLimit>,
+    #[serde(default = "default_tolerance")]
+    tolerance: f64,
     problem: Table,
     #[serde(default)]
     init: InitConfig,
@@ -249,6 +255,9 @@ pub struct Config {
     pub gradient: GradientKind,
     /// The most memory the run may plan to use (`max_memory`; default 75% of what is available).
     pub max_memory: MemoryLimit,
+    /// The relative error against the exact answer at which a run counts as converged
+    /// (`tolerance`, default 1e-4): the theory's verdict and iterations to go aim at it.
+    pub tolerance: f64,
     /// Starting point.
     pub init: InitConfig,
     /// The problem.
@@ -407,6 +416,12 @@ impl Config {
                 MemoryLimit::parse(t).map_err(|reason| doc.error_at("max_memory", reason))?
             }
         };
+        if !(raw.tolerance.is_finite() && raw.tolerance > 0.0) {
+            return Err(doc.error_at(
+                "tolerance",
+                format!("must be a finite number > 0, got {}", raw.tolerance),
+            ));
+        }
         let name = match raw.name {
             Some(n) if !n.trim().is_empty() => n,
             Some(_) => return Err(doc.error_at("name", "must not be empty".into())),
@@ -464,6 +479,7 @@ impl Config {
             device: raw.device,
             gradient: raw.gradient,
             max_memory,
+            tolerance: raw.tolerance,
             init: raw.init,
             doc,
         })
@@ -677,6 +693,7 @@ impl Config {
         put("seed", toml::Value::Integer(self.seed));
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
+        put("tolerance", toml::Value::Float(self.tolerance));
         if let Ok(stop) = toml::Value::try_from(&self.stop) {
             put("stop", stop);
         }

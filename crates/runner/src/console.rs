@@ -199,6 +199,47 @@ impl Observer for Console {
                 s.wall_seconds, s.iterations_per_second
             ),
         );
+        let th = &s.theory;
+        if let (Some(l), Some(k)) = (th.hessian_max, th.condition_number) {
+            line(
+                "Hessian",
+                format!(
+                    "L = {}, mu = {}, kappa = {}{}",
+                    sci(l, 3),
+                    th.hessian_min.map_or("0".into(), |m| sci(m, 3)),
+                    sci(k, 3),
+                    th.null_dim
+                        .filter(|&d| d > 0)
+                        .map_or(String::new(), |d| format!(", null space of dimension {d}"))
+                ),
+            );
+        }
+        if let (Some(stable), Some(best)) = (th.stable_lr, th.optimal_lr) {
+            line(
+                "best settings",
+                format!(
+                    "stable for lr < {}; optimal lr {}{} (rate {:.4} per iteration)",
+                    sci(stable, 3),
+                    sci(best, 3),
+                    th.optimal_momentum
+                        .filter(|&m| m > 0.0)
+                        .map_or(String::new(), |m| format!(", momentum {m:.4}")),
+                    th.optimal_rate.unwrap_or(f64::NAN)
+                ),
+            );
+        }
+        let rate = |r: Option<f64>| r.map_or("-".to_string(), |r| format!("{r:.4}"));
+        if th.predicted_rate.is_some() || th.measured_rate.is_some() {
+            line(
+                "rate",
+                format!(
+                    "predicted {}, measured {} (error per iteration)",
+                    rate(th.predicted_rate),
+                    rate(th.measured_rate)
+                ),
+            );
+        }
+        line("verdict", th.explanation.clone());
         if let Some(m) = &s.message {
             line("note", m.clone());
         }

@@ -22,6 +22,23 @@ fn temporary(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.{}-{thread}.tmp", std::process::id()))
 }
 
+/// A row of `metrics.csv`, read by its header (runs written before `predicted_loss` existed read
+/// with it empty).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+pub struct MetricsRow {
+    /// The iteration.
+    pub iteration: usize,
+    /// Its lr.
+    pub lr: f64,
+    /// Its loss.
+    pub loss: f64,
+    /// Its gradient norm.
+    pub grad_norm: f64,
+    /// The theory's predicted loss, where there is one.
+    #[serde(default)]
+    pub predicted_loss: Option<f64>,
+}
+
 /// The hidden file by which a run claims its directory (it holds the process id).
 pub const CLAIM: &str = ".descent-run";
 

@@ -43,6 +43,7 @@ mod rerender;
 mod stop;
 mod sweep;
 mod sweep_plot;
+mod theory;
 mod thin;
 mod train;
 mod transformed;
@@ -78,6 +79,7 @@ pub use sweep::{
     Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
 };
 pub use sweep_plot::sweep_svg;
+pub use theory::{RunTheory, TheoryFacts};
 pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;

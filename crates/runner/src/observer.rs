@@ -4,6 +4,8 @@ use descent_problems::Fact;
 use descent_tensor::Matrix;
 use serde::Serialize;
 
+use crate::theory::TheoryFacts;
+
 /// Told once, before the first iteration.
 #[derive(Debug, Clone)]
 pub struct Start {
@@ -34,6 +36,9 @@ pub struct Record {
     pub loss: f64,
     /// The Euclidean norm of the gradient over all parameters, before update t.
     pub grad_norm: f64,
+    /// The loss the theory predicts at this iterate (plain, heavy-ball or Nesterov SGD on a
+    /// quadratic problem; empty otherwise).
+    pub predicted_loss: Option<f64>,
 }
 
 /// Every `log_every` iterations: the record and the difference prediction - target.
@@ -116,6 +121,8 @@ pub struct Summary {
     pub iterations_per_second: f64,
     /// Facts about the problem (exact answer's source, condition number, ...).
     pub facts: Vec<Fact>,
+    /// What the theory says: the spectrum, the best settings, the rates and the verdict.
+    pub theory: TheoryFacts,
 }
 
 /// Something that watches the loop. Observers never change the run.

@@ -80,6 +80,7 @@ impl Observer for Pictures {
                 iteration: r.iteration,
                 loss: r.loss,
                 lr: r.lr,
+                predicted: r.predicted_loss,
             },
         );
         Ok(())

@@ -17,6 +17,8 @@ pub struct LossPoint {
     pub loss: f64,
     /// The learning rate of its update.
     pub lr: f64,
+    /// The theory's predicted loss there, where there is one (drawn dashed).
+    pub predicted: Option<f64>,
 }
 
 /// The loss curve as an SVG document. Non-positive, non-finite or astronomically large losses
@@ -95,6 +97,18 @@ where
         .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))?
         .label("loss")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], BLUE.stroke_width(2)));
+    let predicted: Vec<(f64, f64)> = points
+        .iter()
+        .filter_map(|p| p.predicted.map(|v| (p.iteration as f64, v)))
+        .filter(|&(_, v)| drawable_log(v) && v >= lo && v <= hi)
+        .collect();
+    if !predicted.is_empty() {
+        let style = BLACK.mix(0.8).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new(predicted, 6, 4, style))?
+            .label("predicted (theory)")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    }
     if lr_changes {
         chart
             .configure_secondary_axes()

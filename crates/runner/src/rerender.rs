@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 
 use crate::config::Config;
 use crate::context::read_npy_any;
-use crate::files::RunFiles;
+use crate::files::{MetricsRow, RunFiles};
 use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
 use crate::render::{CheckpointData, RenderInput, render};
@@ -37,15 +37,15 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
     let mut reader = csv::Reader::from_path(&metrics)
         .with_context(|| format!("reading {}", metrics.display()))?;
     let mut points = Thinned::new(4000);
-    for row in reader.deserialize::<(usize, f64, f64, f64)>() {
-        let (iteration, lr, loss, _) =
-            row.with_context(|| format!("parsing {}", metrics.display()))?;
+    for row in reader.deserialize::<MetricsRow>() {
+        let r = row.with_context(|| format!("parsing {}", metrics.display()))?;
         points.push(
-            iteration,
+            r.iteration,
             LossPoint {
-                iteration,
-                loss,
-                lr,
+                iteration: r.iteration,
+                loss: r.loss,
+                lr: r.lr,
+                predicted: r.predicted_loss,
             },
         );
     }

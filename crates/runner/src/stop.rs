@@ -123,6 +123,7 @@ mod tests {
             lr: 0.1,
             loss,
             grad_norm,
+            predicted_loss: None,
         }
     }
 

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use toml::{Table, Value};
 
 use crate::config::Config;
-use crate::files::{create_run_dir, write_atomic};
+use crate::files::{MetricsRow, create_run_dir, write_atomic};
 use crate::memory::{about, available_bytes};
 use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
@@ -460,13 +460,14 @@ fn read_curve(path: &Path) -> Vec<LossPoint> {
         return Vec::new();
     };
     let mut thinned = Thinned::new(1000);
-    for (iteration, lr, loss, _) in reader.deserialize::<(usize, f64, f64, f64)>().flatten() {
+    for r in reader.deserialize::<MetricsRow>().flatten() {
         thinned.push(
-            iteration,
+            r.iteration,
             LossPoint {
-                iteration,
-                loss,
-                lr,
+                iteration: r.iteration,
+                loss: r.loss,
+                lr: r.lr,
+                predicted: None,
             },
         );
     }

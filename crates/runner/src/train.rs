@@ -22,6 +22,7 @@ use crate::memory::{Estimate, about, available_bytes, estimate};
 use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 use crate::registry::{OptimizerFactory, TransformFactory};
 use crate::stop::StopRules;
+use crate::theory::RunTheory;
 use crate::transformed::Transformed;
 
 /// A config with its parts built: ready to run.
@@ -235,6 +236,14 @@ impl Experiment {
             .schedule
             .build(c.optimizer.lr(), c.iterations)
             .map_err(|e| anyhow::anyhow!("schedule.{}: {}", e.key, e.reason))?;
+        let optimizer_table = c.optimizer.resolved();
+        let mut theory = RunTheory::new(
+            self.problem.as_ref(),
+            self.loss.as_ref(),
+            &optimizer_table,
+            !c.transforms.is_empty(),
+            &self.start,
+        );
         let start = Start {
             name: c.name.clone(),
             headline: self.headline(),
@@ -275,11 +284,11 @@ impl Experiment {
             }
         }
         let timer = Instant::now();
-        let optimizer_table = c.optimizer.resolved();
         let cause =
             |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
         let mut rules = StopRules::new(&c.stop, &cause);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
+        let mut last_lr = schedule.lr();
         for t in 0..c.iterations {
             let set = |flag: &Option<Arc<AtomicBool>>| {
                 flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
@@ -310,7 +319,10 @@ impl Experiment {
                 lr: schedule.lr(),
                 loss: eval.loss,
                 grad_norm,
+                predicted_loss: theory.predicted_loss(),
             };
+            theory.observe(t, eval.loss);
+            last_lr = record.lr;
             for o in observers.iter_mut() {
                 o.record(&record)?;
             }
@@ -336,6 +348,7 @@ impl Experiment {
             optimizer
                 .step(&mut params, &eval.grads, record.lr, &mut objective)
                 .with_context(|| format!("optimizer step at iteration {t}"))?;
+            theory.step(record.lr, schedule.momentum());
             schedule.step(eval.loss);
             done = t + 1;
             if wants_iterates {
@@ -389,6 +402,15 @@ impl Experiment {
                 f64::INFINITY
             },
             facts: self.problem.facts(&self.start, &matrices),
+            theory: theory.facts(
+                &optimizer_table,
+                last_lr,
+                done,
+                errors.rel_frobenius,
+                c.tolerance,
+                c.dtype,
+                stop == StopReason::Diverged,
+            ),
         };
         for o in observers.iter_mut() {
             o.finish(&summary, &result)?;

@@ -188,6 +188,7 @@ fn pictures_never_hang_on_infinite_nan_or_astronomical_values() {
                 iteration: t,
                 loss: if t > 40 { bad } else { 1.0 / (t + 1) as f64 },
                 lr: if t > 30 { bad } else { 10f64.powi(t as i32) },
+                predicted: Some(bad),
             })
             .collect();
         let svg = within_a_minute("loss.svg", move || loss_svg(&points, "t").unwrap());
@@ -212,6 +213,7 @@ fn pictures_never_hang_on_infinite_nan_or_astronomical_values() {
             iteration: t,
             loss: 1.0,
             lr: if t > 5 { f64::INFINITY } else { 1.0 + t as f64 },
+            predicted: None,
         })
         .collect();
     let svg = loss_svg(&points, "t").unwrap();

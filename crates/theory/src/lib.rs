@@ -9,7 +9,8 @@
 //! - [`bounds`]: stable and optimal learning rates and momenta, with their rates;
 //! - [`Predictor`]: the loss of a run of torch.optim.SGD (momentum, dampening, Nesterov, weight
 //!   decay, any lr sequence) from its own start, iteration by iteration, in f64;
-//! - [`rate`]: the measured rate of a loss curve and the iterations to a tolerance.
+//! - [`rate`]: the measured rate of a loss curve and the iterations to a tolerance;
+//! - [`verdict`]: converged, converging, stalled, plateau or diverging.
 //!
 //! Nothing here does I/O; adaptive optimizers are not predicted (see `docs/theory.md`).
 #![deny(missing_docs)]
@@ -20,8 +21,10 @@ mod predict;
 mod quadratic;
 pub mod rate;
 mod settings;
+pub mod verdict;
 
 pub use error::TheoryError;
 pub use predict::Predictor;
 pub use quadratic::{Mode, Quadratic, Spectrum};
 pub use settings::Sgd;
+pub use verdict::{Evidence, Verdict};

@@ -80,7 +80,7 @@ impl Quadratic {
     /// one instance's target for mse).
     pub fn new(form: &LinearForm, scale: f64) -> Result<Self, TheoryError> {
         let batch = form.batch.max(1);
-        if form.a.rows() % batch != 0 || form.target.rows() % batch != 0 {
+        if !form.a.rows().is_multiple_of(batch) || !form.target.rows().is_multiple_of(batch) {
             return Err(TheoryError::Shape(format!(
                 "a batch of {batch} does not divide A's {} rows and T's {}",
                 form.a.rows(),

@@ -1,0 +1,379 @@
+//! The theory beside a run: its problem as a quadratic, the predicted loss of each iteration, and the facts and verdict for the summary.
+
+use std::collections::VecDeque;
+
+use descent_losses::Loss;
+use descent_problems::Problem;
+use descent_tensor::{Dtype, Matrix};
+use descent_theory::bounds::{self, Tuning};
+use descent_theory::{Evidence, Predictor, Quadratic, Sgd, Spectrum, Verdict, rate, verdict};
+use serde::Serialize;
+use toml::Table;
+
+/// The most instances of a batch the theory decomposes (one SVD each).
+const MAX_INSTANCES: usize = 10_000;
+/// The recent losses the measured rate is fitted on.
+const WINDOW: usize = 50;
+
+/// `summary.json`'s `theory`: what the mathematics says about this run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TheoryFacts {
+    /// L, the Hessian's largest eigenvalue (quadratic problems under a squared loss).
+    pub hessian_max: Option<f64>,
+    /// μ, its smallest non-zero eigenvalue.
+    pub hessian_min: Option<f64>,
+    /// κ = L / μ.
+    pub condition_number: Option<f64>,
+    /// The dimension of the Hessian's null space (per row of the parameter).
+    pub null_dim: Option<usize>,
+    /// The largest stable lr of this run's optimizer (plain SGD's `2 / L` for other optimizers).
+    pub stable_lr: Option<f64>,
+    /// The optimal lr of this run's optimizer family (plain, heavy ball or Nesterov SGD; plain
+    /// SGD's for other optimizers).
+    pub optimal_lr: Option<f64>,
+    /// The optimal momentum (0 for plain SGD).
+    pub optimal_momentum: Option<f64>,
+    /// The error's rate per iteration at the optimal settings.
+    pub optimal_rate: Option<f64>,
+    /// The error's rate per iteration predicted for this run's settings (at its last lr).
+    pub predicted_rate: Option<f64>,
+    /// The error's rate per iteration measured on the last iterations' losses.
+    pub measured_rate: Option<f64>,
+    /// The relative error against the exact answer the verdict aims at (`tolerance`).
+    pub tolerance: f64,
+    /// Iterations still needed to reach the tolerance at the predicted (else measured) rate.
+    pub iterations_to_tolerance: Option<f64>,
+    /// Whether `predicted_loss` was written (SGD on a quadratic problem).
+    pub predicted: bool,
+    /// Converged, converging, stalled, plateau or diverging.
+    pub verdict: Verdict,
+    /// The verdict in plain words.
+    pub explanation: String,
+}
+
+/// What the loop keeps for the theory.
+pub struct RunTheory {
+    spectrum: Option<Spectrum>,
+    floor: f64,
+    settings: Option<Sgd>,
+    predictor: Option<Predictor>,
+    why_not: String,
+    best: f64,
+    last_progress: usize,
+    recent: VecDeque<f64>,
+    excited: Vec<f64>,
+    kind: String,
+}
+
+/// SGD's keys from its resolved table, or why it is not predicted.
+fn sgd_settings(optimizer: &Table) -> Result<Sgd, String> {
+    let kind = optimizer
+        .get("kind")
+        .and_then(|k| k.as_str())
+        .unwrap_or("?");
+    if kind != "sgd" {
+        return Err(format!(
+            "{kind} is not a linear iteration: its trajectory is not predicted"
+        ));
+    }
+    if optimizer.get("maximize").and_then(|v| v.as_bool()) == Some(true) {
+        return Err("sgd with maximize = true ascends: not predicted".into());
+    }
+    let number = |key: &str| {
+        optimizer
+            .get(key)
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+            .unwrap_or(0.0)
+    };
+    Ok(Sgd {
+        momentum: number("momentum"),
+        dampening: number("dampening"),
+        nesterov: optimizer.get("nesterov").and_then(|v| v.as_bool()) == Some(true),
+        weight_decay: number("weight_decay"),
+    })
+}
+
+impl RunTheory {
+    /// The theory of a run of `problem` under `loss` with the optimizer's resolved table, from
+    /// `start` (one matrix per parameter); `transforms` says whether gradient transforms apply.
+    pub fn new(
+        problem: &dyn Problem,
+        loss: &dyn Loss,
+        optimizer: &Table,
+        transforms: bool,
+        start: &[Matrix],
+    ) -> Self {
+        let kind = optimizer
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let mut theory = Self {
+            spectrum: None,
+            floor: 0.0,
+            settings: None,
+            predictor: None,
+            why_not: String::new(),
+            best: f64::INFINITY,
+            last_progress: 0,
+            recent: VecDeque::with_capacity(WINDOW),
+            excited: Vec::new(),
+            kind,
+        };
+        let quadratic = problem.linear_form().and_then(|form| {
+            let batch = form.batch.max(1);
+            if batch > MAX_INSTANCES {
+                theory.why_not =
+                    format!("a batch of more than {MAX_INSTANCES} instances is not analysed");
+                return None;
+            }
+            let entries = form.target.rows() / batch * form.target.cols();
+            let Some(scale) = loss.square_sum_scale(entries) else {
+                theory.why_not =
+                    format!("the {} loss is not quadratic: not predicted", loss.name());
+                return None;
+            };
+            Quadratic::new(&form, scale).ok()
+        });
+        let Some(quadratic) = quadratic else {
+            if theory.why_not.is_empty() {
+                theory.why_not = format!(
+                    "the {} problem is not quadratic in its parameters: not predicted",
+                    problem.kind()
+                );
+            }
+            return theory;
+        };
+        theory.spectrum = Some(quadratic.spectrum());
+        theory.floor = quadratic.floor();
+        let modes = start.first().map(|x0| quadratic.modes(x0));
+        match (sgd_settings(optimizer), modes) {
+            (Ok(settings), Some(Ok(modes))) if !transforms => {
+                theory.excited = modes
+                    .iter()
+                    .filter(|m| m.error > 0.0 || m.target > 0.0)
+                    .map(|m| m.lambda)
+                    .collect();
+                theory.settings = Some(settings);
+                theory.predictor = Some(Predictor::new(modes, theory.floor, settings));
+            }
+            (Ok(_), _) if transforms => {
+                theory.why_not = "gradient transforms are not linear: not predicted".into();
+            }
+            (Err(why), _) => theory.why_not = why,
+            _ => theory.why_not = "the start does not fit the problem: not predicted".into(),
+        }
+        theory
+    }
+
+    /// The predicted loss at the current iterate, for SGD on a quadratic problem.
+    pub fn predicted_loss(&self) -> Option<f64> {
+        self.predictor.as_ref().map(Predictor::loss)
+    }
+
+    /// Note the measured loss of an iteration (progress and the measured rate's window).
+    pub fn observe(&mut self, iteration: usize, loss: f64) {
+        if loss < 0.99 * self.best {
+            self.last_progress = iteration;
+        }
+        if loss < self.best {
+            self.best = loss;
+        }
+        if self.recent.len() == WINDOW {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(loss);
+    }
+
+    /// One update: the predictor follows with the same lr (and the schedule's momentum).
+    pub fn step(&mut self, lr: f64, momentum: Option<f64>) {
+        if let Some(p) = &mut self.predictor {
+            p.step(lr, momentum);
+        }
+    }
+
+    /// The facts at the end of a run of `iterations` whose last lr was `lr`, with its relative
+    /// error, in `dtype`; `diverged` when it did.
+    #[allow(clippy::too_many_arguments)]
+    pub fn facts(
+        &self,
+        optimizer: &Table,
+        lr: f64,
+        iterations: usize,
+        rel_error: f64,
+        tolerance: f64,
+        dtype: Dtype,
+        diverged: bool,
+    ) -> TheoryFacts {
+        let losses: Vec<f64> = self.recent.iter().copied().collect();
+        let measured_rate = rate::measured(&losses, self.floor);
+        let spectrum = self.spectrum.as_ref();
+        let settings = self.settings.or_else(|| sgd_settings(optimizer).ok());
+        let plain = Sgd::default();
+        let (l, mu) = spectrum.map_or((None, None), |s| {
+            (Some(s.largest), (s.smallest > 0.0).then_some(s.smallest))
+        });
+        let family = settings.unwrap_or(plain);
+        let optimal: Option<Tuning> = l.zip(mu).map(|(l, mu)| {
+            if family.momentum == 0.0 {
+                bounds::optimal_plain(l, mu)
+            } else if family.nesterov {
+                bounds::optimal_nesterov(l, mu)
+            } else {
+                bounds::optimal_heavy_ball(l, mu)
+            }
+        });
+        let stable_lr = l.and_then(|l| bounds::stable_lr(&family, l));
+        let predicted_rate = self
+            .settings
+            .filter(|_| self.predictor.is_some() && !self.excited.is_empty())
+            .map(|s| bounds::rate(&s, lr, &self.excited));
+        let rate_now = predicted_rate.or(measured_rate);
+        let iterations_to_tolerance =
+            rate_now.and_then(|r| rate::iterations_to(rel_error, tolerance, r));
+        // The relative error the dtype resolves: κ(A) eps, κ(A) = sqrt(κ_H), with a margin of 10.
+        let kappa_a = spectrum.map_or(1.0, |s| s.condition.sqrt().max(1.0));
+        let floor = 10.0 * kappa_a * dtype.epsilon();
+        let verdict = verdict::judge(&Evidence {
+            diverged,
+            rel_error,
+            tolerance,
+            iterations,
+            last_progress: self.last_progress,
+            floor,
+        });
+        let explanation = self.explain(
+            verdict,
+            rel_error,
+            tolerance,
+            iterations_to_tolerance,
+            lr,
+            optimal,
+            floor,
+        );
+        TheoryFacts {
+            hessian_max: l,
+            hessian_min: mu,
+            condition_number: spectrum.map(|s| s.condition),
+            null_dim: spectrum.map(|s| s.null_dim),
+            stable_lr,
+            optimal_lr: optimal.map(|t| t.lr),
+            optimal_momentum: optimal.map(|t| t.momentum),
+            optimal_rate: optimal.map(|t| t.rate),
+            predicted_rate,
+            measured_rate,
+            tolerance,
+            iterations_to_tolerance,
+            predicted: self.predictor.is_some(),
+            verdict,
+            explanation,
+        }
+    }
+
+    /// The verdict in plain words, with how this run's lr compares with the optimal one.
+    #[allow(clippy::too_many_arguments)]
+    fn explain(
+        &self,
+        verdict: Verdict,
+        rel_error: f64,
+        tolerance: f64,
+        left: Option<f64>,
+        lr: f64,
+        optimal: Option<Tuning>,
+        floor: f64,
+    ) -> String {
+        let sci = |x: f64| crate::console::sci(x, 1);
+        let mut text = match verdict {
+            Verdict::Converged => format!(
+                "converged: relative error {} is below the tolerance {}",
+                sci(rel_error),
+                sci(tolerance)
+            ),
+            Verdict::Converging => match left {
+                Some(n) => format!(
+                    "still converging: about {} more iterations to a relative error of {}",
+                    thousands(n),
+                    sci(tolerance)
+                ),
+                None => format!(
+                    "still converging: relative error {}, tolerance {}",
+                    sci(rel_error),
+                    sci(tolerance)
+                ),
+            },
+            Verdict::Stalled => format!(
+                "stalled at the dtype's precision floor (relative error {}, floor about {}) since iteration {}",
+                sci(rel_error),
+                sci(floor),
+                self.last_progress
+            ),
+            Verdict::Plateau => format!(
+                "on a plateau since iteration {}: relative error {} above the tolerance {} and no progress",
+                self.last_progress,
+                sci(rel_error),
+                sci(tolerance)
+            ),
+            Verdict::Diverging => "diverging".to_string(),
+        };
+        if let Some(t) = optimal {
+            let momentum = if t.momentum > 0.0 {
+                format!(" with momentum {:.3}", t.momentum)
+            } else {
+                String::new()
+            };
+            let family = if self.kind == "sgd" {
+                String::new()
+            } else {
+                " (plain SGD's, for reference)".into()
+            };
+            text.push_str(&format!(
+                "; lr {} is {:.2} of the optimal {}{momentum}{family}",
+                short(lr),
+                lr / t.lr,
+                short(t.lr)
+            ));
+        }
+        if self.predictor.is_none() && !self.why_not.is_empty() {
+            text.push_str(&format!("; {}", self.why_not));
+        }
+        text
+    }
+}
+
+/// `1,900` for 1900.
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A learning rate in three significant digits.
+fn short(x: f64) -> String {
+    if (1e-3..1e4).contains(&x.abs()) {
+        let s = format!("{x:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        crate::console::sci(x, 2)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_as_people_write_them() {
+        assert_eq!(thousands(1900.0), "1,900");
+        assert_eq!(thousands(1234567.0), "1,234,567");
+        assert_eq!(thousands(12.0), "12");
+        assert_eq!(short(0.4605170185988092), "0.461");
+        assert_eq!(short(0.5), "0.5");
+        assert_eq!(short(1e-5), "1.00e-05");
+    }
+}
