@@ -139,6 +139,38 @@ impl Quadratic {
         }
     }
 
+    /// Where plain gradient descent from `x0` converges (any stable lr, no weight decay): the
+    /// minimiser's part along the Hessian's range plus the start's part in its null space, which
+    /// never moves: `X0 (I - U U^T) + Y* U^T` per instance (for the indicator,
+    /// `X0 (I - P) + pinv(B)`).
+    pub fn limit(&self, x0: &Matrix) -> Result<Matrix, TheoryError> {
+        let x = if self.left {
+            x0.clone()
+        } else {
+            x0.transpose()
+        };
+        let rows = x.rows() / self.batch;
+        let mut out = Vec::with_capacity(x.data().len());
+        for (k, inst) in self.instances.iter().enumerate() {
+            let xk = block(&x, k, rows);
+            if xk.cols() != inst.n || xk.rows() != inst.y_star.rows() {
+                return Err(TheoryError::Shape(
+                    "the start does not fit the problem".into(),
+                ));
+            }
+            // X0 - (X0 U - Y*) U^T.
+            let y = product(&xk, &inst.u);
+            let moved = Matrix::from_fn(y.rows(), y.cols(), |r, i| {
+                y.get(r, i) - inst.y_star.get(r, i)
+            });
+            let shift = product(&moved, &inst.u.transpose());
+            out.extend(xk.data().iter().zip(shift.data()).map(|(a, b)| a - b));
+        }
+        let m =
+            Matrix::new(x.rows(), x.cols(), out).map_err(|e| TheoryError::Shape(e.to_string()))?;
+        Ok(if self.left { m } else { m.transpose() })
+    }
+
     /// The start `x0` (the parameter, as the run holds it) along every eigenvector.
     pub fn modes(&self, x0: &Matrix) -> Result<Vec<Mode>, TheoryError> {
         let x0 = if self.left {
