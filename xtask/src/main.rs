@@ -151,6 +151,15 @@ enum Command {
         #[arg(long)]
         png: bool,
     },
+    /// What the theory says of a config without running it: the Hessian's spectrum, the stable
+    /// and optimal lr (and momentum), the predicted loss and iterations to the tolerance.
+    Theory {
+        /// The config file.
+        config: PathBuf,
+        /// Override a key, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
 }
@@ -418,6 +427,28 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Theory { config, sets } => {
+            let lines = Config::load(&config, &sets_of(sets), &registry)
+                .map_err(anyhow::Error::from)
+                .and_then(|c| Ok(Experiment::new(c)?))
+                .and_then(|e| descent_runner::theory_preview(&e));
+            match lines {
+                Ok(lines) => {
+                    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+                    for (label, value) in lines {
+                        say!("{label:<width$}  {value}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    #[allow(clippy::print_stderr)]
+                    {
+                        eprintln!("error: {e:#}");
+                    }
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Check { config, sets } => {
             // The estimate comes first and allocates nothing: a config too large for the memory
             // limit is refused before any matrix is drawn or read.

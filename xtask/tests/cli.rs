@@ -469,3 +469,42 @@ fn threads_must_be_positive_and_not_absurd() {
         );
     }
 }
+
+#[test]
+fn theory_works_for_every_config_and_states_the_notebooks_spectrum() {
+    for config in ["diag4", "linear2", "indicator", "svd"] {
+        let o = xtask(&["theory", &format!("configs/{config}.toml")]);
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success(),
+            "{config}: {stdout}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(stdout.starts_with("run "), "{stdout}");
+    }
+    // diag(1, 2, 3, 4) under mse: λ = 2 d^2 / 16, from 0.125 to 2; plain SGD is stable below 1
+    // and best at 2 / (L + μ) = 0.941.
+    let o = xtask(&["theory", "configs/diag4.toml"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "L = 2.000e+00, mu = 1.250e-01, kappa = 1.600e+01",
+        "lr < 1.000e+00",
+        "optimal       lr 9.412e-01",
+    ] {
+        assert!(stdout.contains(want), "missing `{want}` in\n{stdout}");
+    }
+    let o = xtask(&["theory", "configs/svd.toml"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("not predicted"));
+    let o = xtask(&[
+        "run",
+        "configs/diag4.toml",
+        "--out",
+        temp("theory-run").to_str().expect("utf-8"),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("verdict           still converging: about 52 more iterations"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(temp("theory-run")).ok();
+}
