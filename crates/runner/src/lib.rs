@@ -44,6 +44,7 @@ mod stop;
 mod sweep;
 mod sweep_plot;
 mod theory;
+mod theory_preview;
 mod thin;
 mod train;
 mod transformed;
@@ -79,7 +80,8 @@ pub use sweep::{
     Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
 };
 pub use sweep_plot::sweep_svg;
-pub use theory::{RunTheory, TheoryFacts, preview as theory_preview};
+pub use theory::{RunTheory, TheoryFacts};
+pub use theory_preview::preview as theory_preview;
 pub use thin::Thinned;
 pub use train::Experiment;
 pub use transformed::Transformed;
