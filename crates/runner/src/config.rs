@@ -97,6 +97,20 @@ pub enum GradientKind {
     Analytic,
 }
 
+/// When the theory decomposes the problem (an SVD of its matrix per instance, before iteration 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TheoryMode {
+    /// Up to 262,144 entries of the problem's matrix per instance (512 x 512) and 10,000
+    /// instances: above that the decomposition costs about as much as a short run.
+    #[default]
+    Auto,
+    /// Always (as long as the problem is quadratic).
+    On,
+    /// Never: no `predicted_loss`, and only the verdict in `summary.json`'s `theory`.
+    Off,
+}
+
 /// `[stop]`: when the loop ends before its last iteration. Every rule is off unless given.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -198,6 +212,8 @@ struct RawConfig {
     max_memory: Option<RawLimit>,
     #[serde(default = "default_tolerance")]
     tolerance: f64,
+    #[serde(default)]
+    theory: TheoryMode,
     problem: Table,
     #[serde(default)]
     init: InitConfig,
@@ -258,6 +274,8 @@ pub struct Config {
     /// The relative error against the exact answer at which a run counts as converged
     /// (`tolerance`, default 1e-4): the theory's verdict and iterations to go aim at it.
     pub tolerance: f64,
+    /// When the theory decomposes the problem (`theory`: `auto`, `on` or `off`).
+    pub theory: TheoryMode,
     /// Starting point.
     pub init: InitConfig,
     /// The problem.
@@ -480,6 +498,7 @@ impl Config {
             gradient: raw.gradient,
             max_memory,
             tolerance: raw.tolerance,
+            theory: raw.theory,
             init: raw.init,
             doc,
         })
@@ -694,6 +713,17 @@ impl Config {
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
         put("tolerance", toml::Value::Float(self.tolerance));
+        put(
+            "theory",
+            toml::Value::String(
+                match self.theory {
+                    TheoryMode::Auto => "auto",
+                    TheoryMode::On => "on",
+                    TheoryMode::Off => "off",
+                }
+                .into(),
+            ),
+        );
         if let Ok(stop) = toml::Value::try_from(&self.stop) {
             put("stop", stop);
         }

@@ -52,7 +52,7 @@ mod transformed;
 use std::path::{Path, PathBuf};
 
 pub use analytic::Analytic;
-pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig};
+pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
 pub use console::{Console, format_matrix, say, sci};
 pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
 pub use error::{ConfigError, Origin};

@@ -7,11 +7,17 @@ use descent_problems::Problem;
 use descent_tensor::{Dtype, Matrix};
 use descent_theory::bounds::{self, Tuning};
 use descent_theory::{Evidence, Predictor, Quadratic, Sgd, Spectrum, Verdict, rate, verdict};
+
 use serde::Serialize;
 use toml::Table;
 
-/// The most instances of a batch the theory decomposes (one SVD each).
+use crate::config::TheoryMode;
+
+/// With `theory = "auto"`: the most instances of a batch the theory decomposes (one SVD each).
 const MAX_INSTANCES: usize = 10_000;
+/// With `theory = "auto"`: the most entries of an instance's matrix (512 x 512); at n = 1024 the
+/// SVD took 0.4 s and 80 MB more than the run itself.
+const MAX_ENTRIES: usize = 512 * 512;
 /// The recent losses the measured rate is fitted on.
 const WINDOW: usize = 50;
 
@@ -102,6 +108,7 @@ impl RunTheory {
         optimizer: &Table,
         transforms: bool,
         start: &[Matrix],
+        mode: TheoryMode,
     ) -> Self {
         let kind = optimizer
             .get("kind")
@@ -120,11 +127,22 @@ impl RunTheory {
             excited: Vec::new(),
             kind,
         };
-        let quadratic = problem.linear_form().and_then(|form| {
+        let Some(x0) = start.first() else {
+            theory.why_not = "the problem has no parameter: not predicted".into();
+            return theory;
+        };
+        if mode == TheoryMode::Off {
+            theory.why_not = "theory = \"off\": not analysed".into();
+            return theory;
+        }
+        let analysed = problem.linear_form().and_then(|form| {
             let batch = form.batch.max(1);
-            if batch > MAX_INSTANCES {
-                theory.why_not =
-                    format!("a batch of more than {MAX_INSTANCES} instances is not analysed");
+            let matrix_entries = form.a.rows() / batch * form.a.cols();
+            if mode == TheoryMode::Auto && (batch > MAX_INSTANCES || matrix_entries > MAX_ENTRIES) {
+                theory.why_not = format!(
+                    "not analysed: more than {MAX_INSTANCES} instances or {MAX_ENTRIES} entries of \
+                     the matrix (theory = \"on\" decomposes it anyway)"
+                );
                 return None;
             }
             let entries = form.target.rows() / batch * form.target.cols();
@@ -133,9 +151,9 @@ impl RunTheory {
                     format!("the {} loss is not quadratic: not predicted", loss.name());
                 return None;
             };
-            Quadratic::new(&form, scale).ok()
+            Quadratic::analyse(&form, scale, x0).ok()
         });
-        let Some(quadratic) = quadratic else {
+        let Some((spectrum, floor, modes)) = analysed else {
             if theory.why_not.is_empty() {
                 theory.why_not = format!(
                     "the {} problem is not quadratic in its parameters: not predicted",
@@ -144,11 +162,10 @@ impl RunTheory {
             }
             return theory;
         };
-        theory.spectrum = Some(quadratic.spectrum());
-        theory.floor = quadratic.floor();
-        let modes = start.first().map(|x0| quadratic.modes(x0));
-        match (sgd_settings(optimizer), modes) {
-            (Ok(settings), Some(Ok(modes))) if !transforms => {
+        theory.spectrum = Some(spectrum);
+        theory.floor = floor;
+        match sgd_settings(optimizer) {
+            Ok(settings) if !transforms => {
                 theory.excited = modes
                     .iter()
                     .filter(|m| m.error > 0.0 || m.target > 0.0)
@@ -157,11 +174,10 @@ impl RunTheory {
                 theory.settings = Some(settings);
                 theory.predictor = Some(Predictor::new(modes, theory.floor, settings));
             }
-            (Ok(_), _) if transforms => {
+            Ok(_) => {
                 theory.why_not = "gradient transforms are not linear: not predicted".into();
             }
-            (Err(why), _) => theory.why_not = why,
-            _ => theory.why_not = "the start does not fit the problem: not predicted".into(),
+            Err(why) => theory.why_not = why,
         }
         theory
     }
@@ -327,9 +343,9 @@ impl RunTheory {
                 " (plain SGD's, for reference)".into()
             };
             text.push_str(&format!(
-                "; lr {} is {:.2} of the optimal {}{momentum}{family}",
+                "; lr {} is {} of the optimal {}{momentum}{family}",
                 short(lr),
-                lr / t.lr,
+                ratio(lr / t.lr),
                 short(t.lr)
             ));
         }
@@ -351,6 +367,15 @@ pub(crate) fn thousands(n: f64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A ratio in two decimals, or in scientific notation when that would show 0.00.
+fn ratio(x: f64) -> String {
+    if x >= 0.01 {
+        format!("{x:.2}")
+    } else {
+        crate::console::sci(x, 1)
+    }
 }
 
 /// A learning rate in three significant digits.
@@ -375,5 +400,7 @@ mod tests {
         assert_eq!(short(0.4605170185988092), "0.461");
         assert_eq!(short(0.5), "0.5");
         assert_eq!(short(1e-5), "1.00e-05");
+        assert_eq!(ratio(0.4893), "0.49");
+        assert_eq!(ratio(4.4e-7), "4.4e-07");
     }
 }

@@ -15,6 +15,7 @@ pub fn preview(e: &crate::Experiment) -> anyhow::Result<Vec<(String, String)>> {
         &optimizer,
         !c.transforms.is_empty(),
         &e.start,
+        c.theory,
     );
     let mut lines = vec![("run".to_string(), e.headline())];
     let Some(spectrum) = &theory.spectrum else {

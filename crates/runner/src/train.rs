@@ -243,6 +243,7 @@ impl Experiment {
             &optimizer_table,
             !c.transforms.is_empty(),
             &self.start,
+            c.theory,
         );
         let start = Start {
             name: c.name.clone(),

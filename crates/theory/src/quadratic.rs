@@ -65,6 +65,24 @@ pub struct Quadratic {
     instances: Vec<Instance>,
 }
 
+/// The spectrum of these eigenvalues (any order) and null-space dimension.
+fn spectrum_of(mut eigenvalues: Vec<f64>, null_dim: usize) -> Spectrum {
+    eigenvalues.sort_by(|a, b| b.total_cmp(a));
+    let largest = eigenvalues.first().copied().unwrap_or(0.0);
+    let smallest = eigenvalues.last().copied().unwrap_or(0.0);
+    Spectrum {
+        largest,
+        smallest,
+        condition: if smallest > 0.0 {
+            largest / smallest
+        } else {
+            f64::INFINITY
+        },
+        null_dim,
+        eigenvalues,
+    }
+}
+
 /// The product `a b` (shapes checked by the caller).
 fn product(a: &Matrix, b: &Matrix) -> Matrix {
     Matrix::from_faer((a.as_faer() * b.as_faer()).as_ref())
@@ -118,25 +136,15 @@ impl Quadratic {
 
     /// The Hessian's spectrum.
     pub fn spectrum(&self) -> Spectrum {
-        let mut eigenvalues: Vec<f64> = self
+        let eigenvalues: Vec<f64> = self
             .instances
             .iter()
             .flat_map(|i| i.sigma.iter().map(|s| 2.0 * self.scale * s * s))
             .collect();
-        eigenvalues.sort_by(|a, b| b.total_cmp(a));
-        let largest = eigenvalues.first().copied().unwrap_or(0.0);
-        let smallest = eigenvalues.last().copied().unwrap_or(0.0);
-        Spectrum {
-            largest,
-            smallest,
-            condition: if smallest > 0.0 {
-                largest / smallest
-            } else {
-                f64::INFINITY
-            },
-            null_dim: self.instances.iter().map(|i| i.n - i.sigma.len()).sum(),
+        spectrum_of(
             eigenvalues,
-        }
+            self.instances.iter().map(|i| i.n - i.sigma.len()).sum(),
+        )
     }
 
     /// Where plain gradient descent from `x0` converges (any stable lr, no weight decay): the
@@ -181,7 +189,9 @@ impl Quadratic {
         let rows = x0.rows() / self.batch;
         let mut modes = Vec::new();
         for (k, inst) in self.instances.iter().enumerate() {
-            let x = if self.left {
+            let x = if self.batch == 1 {
+                x0.clone()
+            } else if self.left {
                 block(&x0, k, rows)
             } else {
                 // Transposed: the instances sit side by side in columns.
@@ -197,29 +207,71 @@ impl Quadratic {
                     inst.n
                 )));
             }
-            let y = product(&x, &inst.u);
-            for (i, &s) in inst.sigma.iter().enumerate() {
+            modes.extend(inst.modes(&x, self.scale));
+        }
+        Ok(modes)
+    }
+
+    /// The spectrum, the least loss and the modes of the start `x0`, computed instance by instance
+    /// and keeping nothing of the decomposition: the run's way (at n = 1024 the singular vectors
+    /// alone are 16 MB, which [`Quadratic::new`] keeps for [`Quadratic::limit`]).
+    pub fn analyse(
+        form: &LinearForm,
+        scale: f64,
+        x0: &Matrix,
+    ) -> Result<(Spectrum, f64, Vec<Mode>), TheoryError> {
+        let batch = form.batch.max(1);
+        if batch == 1 {
+            let q = Self::new(form, scale)?;
+            let modes = q.modes(x0)?;
+            return Ok((q.spectrum(), q.floor(), modes));
+        }
+        let (mut eigenvalues, mut null_dim) = (Vec::new(), 0);
+        let (mut floor, mut modes) = (0.0, Vec::new());
+        for k in 0..batch {
+            let one = LinearForm {
+                a: block(&form.a, k, form.a.rows() / batch),
+                left: form.left,
+                target: block(&form.target, k, form.target.rows() / batch),
+                batch: 1,
+            };
+            // Both forms stack a batch's instances by rows of the parameter.
+            let q = Self::new(&one, scale)?;
+            modes.extend(q.modes(&block(x0, k, x0.rows() / batch))?);
+            floor += q.floor();
+            let s = q.spectrum();
+            eigenvalues.extend(s.eigenvalues);
+            null_dim += s.null_dim;
+        }
+        Ok((spectrum_of(eigenvalues, null_dim), floor, modes))
+    }
+}
+
+impl Instance {
+    /// The modes of the rows of `x` (left form, r x n).
+    fn modes(&self, x: &Matrix, scale: f64) -> Vec<Mode> {
+        let y = product(x, &self.u);
+        (0..self.sigma.len())
+            .map(|i| {
+                let s = self.sigma[i];
                 let (mut error, mut cross, mut target) = (0.0, 0.0, 0.0);
                 for r in 0..y.rows() {
-                    let star = inst.y_star.get(r, i);
+                    let star = self.y_star.get(r, i);
                     let e = y.get(r, i) - star;
                     error += e * e;
                     cross += e * star;
                     target += star * star;
                 }
-                modes.push(Mode {
-                    lambda: 2.0 * self.scale * s * s,
+                Mode {
+                    lambda: 2.0 * scale * s * s,
                     error,
                     cross,
                     target,
-                });
-            }
-        }
-        Ok(modes)
+                }
+            })
+            .collect()
     }
-}
 
-impl Instance {
     /// The left-form instance `X A = T` (A is n x m, T is r x m).
     fn new(a: &Matrix, t: &Matrix, scale: f64) -> Result<Self, TheoryError> {
         if a.cols() != t.cols() {
@@ -230,22 +282,37 @@ impl Instance {
                 t.cols()
             )));
         }
-        let svd = exact::svd(a).map_err(|_| TheoryError::Decomposition)?;
-        let tolerance = exact::rank_tolerance(a, svd.s.first().copied().unwrap_or(0.0));
-        let rank = svd.s.iter().filter(|&&s| s > tolerance).count();
-        let sigma: Vec<f64> = svd.s[..rank].to_vec();
-        let u = Matrix::from_fn(a.rows(), rank, |i, j| svd.u.get(i, j));
-        let v = Matrix::from_fn(a.cols(), rank, |i, j| svd.v.get(i, j));
-        let tv = product(t, &v);
-        let y_star = Matrix::from_fn(t.rows(), rank, |r, i| tv.get(r, i) / sigma[i]);
+        // faer's thin SVD, used in place: T V first (then V can go), then U's kept columns.
+        let f = a
+            .as_faer()
+            .thin_svd()
+            .map_err(|_| TheoryError::Decomposition)?;
+        let s = f.S().column_vector();
+        let largest = (0..s.nrows()).map(|i| s[i]).fold(0.0f64, f64::max);
+        let tolerance = exact::rank_tolerance(a, largest);
+        let keep: Vec<usize> = (0..s.nrows()).filter(|&i| s[i] > tolerance).collect();
+        let sigma: Vec<f64> = keep.iter().map(|&i| s[i]).collect();
+        let rank = keep.len();
+        let tv = t.as_faer() * f.V();
+        let y_star = Matrix::from_fn(t.rows(), rank, |r, j| tv[(r, keep[j])] / sigma[j]);
         // Every row of T lies in the row space of A when A has full column rank: no residual.
         let floor = if rank == a.cols() {
             0.0
         } else {
-            let projected: f64 = tv.data().iter().map(|v| v * v).sum();
+            let projected: f64 = keep
+                .iter()
+                .map(|&j| {
+                    (0..tv.nrows())
+                        .map(|r| tv[(r, j)] * tv[(r, j)])
+                        .sum::<f64>()
+                })
+                .sum();
             let total: f64 = t.data().iter().map(|v| v * v).sum();
             (scale * (total - projected)).max(0.0)
         };
+        drop(tv);
+        let u = Matrix::from_fn(a.rows(), rank, |i, j| f.U()[(i, keep[j])]);
+        drop(f);
         Ok(Self {
             sigma,
             u,
