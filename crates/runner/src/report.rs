@@ -77,6 +77,74 @@ fn summary_table(summary: &serde_json::Value) -> String {
     format!("<table>\n{rows}</table>")
 }
 
+/// "What happened": the verdict, the rate against the best possible, and the spectrum, in three
+/// plain sentences from `summary.json`'s `theory`.
+fn what_happened(summary: &serde_json::Value) -> String {
+    let Some(th) = summary.get("theory") else {
+        return String::new();
+    };
+    let num = |key: &str| th.get(key).and_then(serde_json::Value::as_f64);
+    let explanation = th
+        .get("explanation")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
+    let mut sentences = vec![format!("The run is {explanation}.")];
+    match (
+        num("measured_rate"),
+        num("predicted_rate"),
+        num("optimal_rate"),
+    ) {
+        (measured, predicted, Some(best)) => {
+            let mut s = String::from("Its error shrank by a factor of ");
+            s.push_str(&measured.map_or("(not measured)".into(), |r| format!("{r:.4}")));
+            s.push_str(" per iteration");
+            if let Some(p) = predicted {
+                s.push_str(&format!(" (the theory predicts {p:.4})"));
+            }
+            s.push_str(&format!(
+                "; the best settings would give {best:.4} (lr {}{}).",
+                num("optimal_lr").map_or("-".into(), |x| sci(x, 3)),
+                num("optimal_momentum")
+                    .filter(|&m| m > 0.0)
+                    .map_or(String::new(), |m| format!(", momentum {m:.3}"))
+            ));
+            sentences.push(s);
+        }
+        (Some(measured), _, None) => sentences.push(format!(
+            "Its error shrank by a factor of {measured:.4} per iteration over the last iterations."
+        )),
+        _ => {}
+    }
+    if let (Some(l), Some(mu), Some(k)) = (
+        num("hessian_max"),
+        num("hessian_min"),
+        num("condition_number"),
+    ) {
+        sentences.push(format!(
+            "The Hessian's eigenvalues run from {} to {} (condition number {}): each eigendirection \
+             of the error shrinks by its own factor, and the smallest eigenvalue sets the pace.",
+            sci(mu, 3),
+            sci(l, 3),
+            sci(k, 3)
+        ));
+    } else {
+        sentences.push(
+            "This problem or loss is not a quadratic, so descent does not predict its run.".into(),
+        );
+    }
+    let verdict = th.get("verdict").and_then(|v| v.as_str()).unwrap_or("");
+    let class = match verdict {
+        "converged" => "ok",
+        "diverging" | "plateau" => "bad",
+        _ => "",
+    };
+    format!(
+        "<h2>What happened</h2>\n<p class=\"{class}\"><strong>{}</strong></p>\n<p>{}</p>\n",
+        escape(verdict),
+        escape(&sentences.join(" "))
+    )
+}
+
 fn matrix_block(m: &Matrix) -> String {
     if m.rows() <= 12 && m.cols() <= 12 {
         format!("<pre>{}</pre>", escape(&format_matrix(m, 4)))
@@ -113,6 +181,7 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
         escape(&input.name),
         escape(&input.headline)
     ));
+    body.push_str(&what_happened(&input.summary));
     body.push_str("<h2>Summary</h2>\n");
     body.push_str(&summary_table(&input.summary));
     body.push_str("\n<h2>Loss</h2>\n");

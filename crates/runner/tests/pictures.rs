@@ -78,6 +78,21 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
         "loss, error and 5 checkpoints, inline"
     );
     assert!(html.contains("stopped by") && html.contains("iterations"));
+    // It opens with what happened: the verdict and the rate against the best, from the theory.
+    let opening = &html[html.find("<h2>What happened</h2>").expect("what happened")..];
+    assert!(
+        opening.find("<h2>Summary</h2>") > Some(0)
+            && opening.contains("<strong>converging</strong>")
+            && opening.contains("the theory predicts 0.9424")
+            && opening.contains("the best settings would give 0.8824"),
+        "{opening}"
+    );
+    // The loss curve carries the prediction, dashed.
+    assert!(
+        svg_texts(&out.join("loss.svg"))
+            .iter()
+            .any(|t| t == "predicted (theory)")
+    );
     assert!(
         html.contains("kind = &quot;sgd&quot;"),
         "the config, escaped"
