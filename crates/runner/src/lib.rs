@@ -32,7 +32,9 @@ mod overrides;
 mod pictures;
 mod plot_heatmap;
 mod plot_loss;
+mod plot_modes;
 mod plot_singular;
+mod plot_spectrum;
 mod plot_system;
 mod plottable;
 mod registry;
@@ -67,7 +69,9 @@ pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;
 pub use plot_heatmap::{heatmap_png, heatmap_svg};
 pub use plot_loss::{LossPoint, loss_png, loss_svg};
+pub use plot_modes::{modes_png, modes_svg};
 pub use plot_singular::{singular_png, singular_svg};
+pub use plot_spectrum::{spectrum_png, spectrum_svg};
 pub use plot_system::{system_png, system_svg};
 pub use registry::{
     Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
@@ -80,7 +84,7 @@ pub use sweep::{
     Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
 };
 pub use sweep_plot::sweep_svg;
-pub use theory::{RunTheory, TheoryFacts};
+pub use theory::{ModeTrace, RunTheory, TheoryFacts};
 pub use theory_preview::preview as theory_preview;
 pub use thin::Thinned;
 pub use train::Experiment;

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::files::write_atomic;
 use crate::plot_heatmap::{heatmap_png, heatmap_svg};
 use crate::plot_loss::{LossPoint, loss_png, loss_svg};
+use crate::plot_modes::{modes_png, modes_svg};
 use crate::plot_singular::{singular_png, singular_svg};
+use crate::plot_spectrum::{spectrum_png, spectrum_svg};
 use crate::plot_system::{system_png, system_svg};
 use crate::report::report_html;
 
@@ -84,6 +86,22 @@ pub enum Figure {
         /// The iterates.
         path: Vec<[f64; 2]>,
     },
+    /// The predicted error along a few eigendirections.
+    Modes {
+        /// The traces.
+        modes: Vec<crate::theory::ModeTrace>,
+        /// Its title.
+        title: String,
+    },
+    /// The Hessian's eigenvalues times the lr, with the stable bands.
+    Spectrum {
+        /// The eigenvalues.
+        eigenvalues: Vec<f64>,
+        /// The run's lr.
+        lr: f64,
+        /// The run's momentum.
+        momentum: f64,
+    },
     /// Singular values, found against exact.
     Singular {
         /// The exact ones.
@@ -101,6 +119,12 @@ impl Figure {
             Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
             Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_svg(exact, found),
+            Figure::Modes { modes, title } => modes_svg(modes, title),
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum,
+            } => spectrum_svg(eigenvalues, *lr, *momentum),
         }
     }
 
@@ -111,6 +135,12 @@ impl Figure {
             Figure::Heatmap { matrix, title } => heatmap_png(file, matrix, title),
             Figure::System { a, b, exact, path } => system_png(file, a, b, *exact, path),
             Figure::Singular { exact, found } => singular_png(file, exact, found),
+            Figure::Modes { modes, title } => modes_png(file, modes, title),
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum,
+            } => spectrum_png(file, eigenvalues, *lr, *momentum),
         }
     }
 }
@@ -207,6 +237,40 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
                 b: b.clone(),
                 exact: [x.get(0, 0), x.get(1, 0)],
                 path: input.path.clone(),
+            },
+        )?);
+    }
+    let theory = input.summary.get("theory");
+    let number = |key: &str| theory.and_then(|t| t.get(key)).and_then(|v| v.as_f64());
+    let modes: Vec<crate::theory::ModeTrace> = theory
+        .and_then(|t| t.get("modes"))
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    let lr = number("lr").unwrap_or(f64::NAN);
+    if !modes.is_empty() {
+        out.push(Picture::new(
+            "modes.svg",
+            "The predicted error along the slowest and fastest eigendirections of the Hessian (and a \
+             few between): each shrinks by its own factor per iteration, and the slowest sets the pace",
+            Figure::Modes {
+                modes,
+                title: format!("{}: error by eigendirection", input.problem),
+            },
+        )?);
+    }
+    let eigenvalues: Vec<f64> = theory
+        .and_then(|t| t.get("eigenvalues"))
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    if !eigenvalues.is_empty() && lr.is_finite() {
+        out.push(Picture::new(
+            "spectrum.svg",
+            "Where this run sits: every eigenvalue of the Hessian times the lr, against the band where \
+             gradient descent is stable",
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum: number("momentum").unwrap_or(0.0),
             },
         )?);
     }

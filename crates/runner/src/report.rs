@@ -188,6 +188,16 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
     for p in pictures.iter().filter(|p| p.file == "loss.svg") {
         body.push_str(&figure(p));
     }
+    let theory: Vec<&Picture> = pictures
+        .iter()
+        .filter(|p| p.file == "modes.svg" || p.file == "spectrum.svg")
+        .collect();
+    if !theory.is_empty() {
+        body.push_str("<h2>Why it converges as it does</h2>\n");
+        for p in theory {
+            body.push_str(&figure(p));
+        }
+    }
     body.push_str("<h2>The answer against the exact one</h2>\n");
     for (name, found) in &input.result {
         body.push_str(&format!("<h3>{}</h3>\n<table><tr><th>found</th><th>exact (faer, f64)</th></tr><tr><td>{}</td><td>{}</td></tr></table>\n",

@@ -12,6 +12,7 @@ use serde::Serialize;
 use toml::Table;
 
 use crate::config::TheoryMode;
+use crate::thin::Thinned;
 
 /// With `theory = "auto"`: the most instances of a batch the theory decomposes (one SVD each).
 const MAX_INSTANCES: usize = 10_000;
@@ -55,6 +56,46 @@ pub struct TheoryFacts {
     pub verdict: Verdict,
     /// The verdict in plain words.
     pub explanation: String,
+    /// The Hessian's non-zero eigenvalues, largest first (at most 256, evenly spread by rank, the
+    /// extremes kept), for `spectrum.svg`.
+    pub eigenvalues: Vec<f64>,
+    /// The run's last lr and momentum, where `spectrum.svg` places the eigenvalues.
+    pub lr: f64,
+    /// The momentum of the run's optimizer (0 without, or for non-SGD optimizers).
+    pub momentum: f64,
+    /// The predicted error along a few eigendirections (the slowest, the fastest and some
+    /// between) against the iteration, for `modes.svg`.
+    pub modes: Vec<ModeTrace>,
+}
+
+/// The predicted error along one eigendirection, `sqrt(Σ_rows e^2)`, at some iterations.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct ModeTrace {
+    /// The Hessian's eigenvalue of the direction.
+    pub lambda: f64,
+    /// The factor its error shrinks by per iteration at the run's last lr (the spectral radius of
+    /// the direction's iteration: `|1 - lr λ|` for plain SGD).
+    pub factor: f64,
+    /// The iterations (thinned evenly for long runs).
+    pub iterations: Vec<usize>,
+    /// The error there.
+    pub errors: Vec<f64>,
+}
+
+/// The most eigenvalues kept for `spectrum.svg`, and points per traced mode.
+const MAX_EIGENVALUES: usize = 256;
+const MAX_TRACE: usize = 400;
+/// The most eigendirections traced for `modes.svg`.
+const TRACED: usize = 5;
+
+/// Up to `cap` items of `v` evenly spread by index, the first and the last kept.
+fn spread<T: Clone>(v: &[T], cap: usize) -> Vec<T> {
+    if v.len() <= cap {
+        return v.to_vec();
+    }
+    (0..cap)
+        .map(|k| v[k * (v.len() - 1) / (cap - 1)].clone())
+        .collect()
 }
 
 /// What the loop keeps for the theory.
@@ -69,6 +110,7 @@ pub struct RunTheory {
     recent: VecDeque<f64>,
     excited: Vec<f64>,
     kind: String,
+    traced: Vec<(usize, Thinned<f64>)>,
 }
 
 /// SGD's keys from its resolved table, or why it is not predicted.
@@ -126,6 +168,7 @@ impl RunTheory {
             recent: VecDeque::with_capacity(WINDOW),
             excited: Vec::new(),
             kind,
+            traced: Vec::new(),
         };
         let Some(x0) = start.first() else {
             theory.why_not = "the problem has no parameter: not predicted".into();
@@ -171,6 +214,16 @@ impl RunTheory {
                     .filter(|m| m.error > 0.0 || m.target > 0.0)
                     .map(|m| m.lambda)
                     .collect();
+                // The slowest and fastest excited directions and a few between (by eigenvalue).
+                let mut order: Vec<usize> = (0..modes.len())
+                    .filter(|&i| modes[i].error > 0.0 || modes[i].target > 0.0)
+                    .collect();
+                order.sort_by(|&a, &b| modes[a].lambda.total_cmp(&modes[b].lambda));
+                order.dedup_by(|a, b| modes[*a].lambda == modes[*b].lambda);
+                theory.traced = spread(&order, TRACED)
+                    .into_iter()
+                    .map(|i| (i, Thinned::new(MAX_TRACE)))
+                    .collect();
                 theory.settings = Some(settings);
                 theory.predictor = Some(Predictor::new(modes, theory.floor, settings));
             }
@@ -189,6 +242,11 @@ impl RunTheory {
 
     /// Note the measured loss of an iteration (progress and the measured rate's window).
     pub fn observe(&mut self, iteration: usize, loss: f64) {
+        if let Some(p) = &self.predictor {
+            for (i, trace) in &mut self.traced {
+                trace.push(iteration, p.mode_error(*i));
+            }
+        }
         if loss < 0.99 * self.best {
             self.last_progress = iteration;
         }
@@ -283,6 +341,24 @@ impl RunTheory {
             predicted: self.predictor.is_some(),
             verdict,
             explanation,
+            eigenvalues: spectrum
+                .map_or_else(Vec::new, |s| spread(&s.eigenvalues, MAX_EIGENVALUES)),
+            lr,
+            momentum: settings.map_or(0.0, |s| s.momentum),
+            modes: self
+                .traced
+                .iter()
+                .filter_map(|(i, trace)| {
+                    let lambda = self.predictor.as_ref()?.modes()[*i].lambda;
+                    let items = trace.items();
+                    Some(ModeTrace {
+                        lambda,
+                        factor: bounds::rate_at(&self.settings?, lr, lambda),
+                        iterations: items.iter().map(|(t, _)| *t).collect(),
+                        errors: items.iter().map(|(_, e)| *e).collect(),
+                    })
+                })
+                .collect(),
         }
     }
 

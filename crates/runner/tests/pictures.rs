@@ -74,8 +74,22 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
     );
     assert_eq!(
         html.matches("<svg").count(),
-        7,
-        "loss, error and 5 checkpoints, inline"
+        9,
+        "loss, modes, spectrum, error and 5 checkpoints, inline"
+    );
+    // modes.svg: the notebook's four directions, the slowest shrinking by 1 - 0.4605 / 8 = 0.942
+    // per iteration, the fastest by 1 - 0.4605 * 2 = 0.079.
+    let modes = svg_texts(&out.join("modes.svg"));
+    for want in [
+        "λ = 1.25e-01: shrinks by 0.942 per iteration",
+        "λ = 2.00e+00: shrinks by 0.079 per iteration",
+    ] {
+        assert!(modes.iter().any(|t| t == want), "{want} not in {modes:?}");
+    }
+    let spectrum = svg_texts(&out.join("spectrum.svg"));
+    assert!(
+        spectrum.iter().any(|t| t == "plain SGD stable: (0, 2)"),
+        "{spectrum:?}"
     );
     assert!(html.contains("stopped by") && html.contains("iterations"));
     // It opens with what happened: the verdict and the rate against the best, from the theory.

@@ -67,6 +67,21 @@ impl Predictor {
                 .sum::<f64>()
     }
 
+    /// The modes this predictor follows, in order.
+    pub fn modes(&self) -> &[Mode] {
+        &self.modes
+    }
+
+    /// The error along eigenvector `i` now, `sqrt(Σ_rows e^2)`.
+    pub fn mode_error(&self, i: usize) -> f64 {
+        let (m, s) = (&self.modes[i], &self.states[i]);
+        (s.alpha * s.alpha * m.error
+            + 2.0 * s.alpha * s.beta * m.cross
+            + s.beta * s.beta * m.target)
+            .max(0.0)
+            .sqrt()
+    }
+
     /// The error along each eigenvector now, `sqrt(Σ_rows e^2)`, in the order of the modes.
     pub fn mode_errors(&self) -> Vec<f64> {
         self.modes

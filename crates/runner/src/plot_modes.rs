@@ -1,0 +1,92 @@
+//! `modes.svg`: the predicted error along the slowest and fastest eigendirections (and a few between) against the iteration.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::console::sci;
+use crate::figure::{to_png, to_svg};
+use crate::plottable::{drawable_log, range};
+use crate::theory::ModeTrace;
+
+/// The traces as an SVG document, log y: each direction shrinks by its own factor per iteration
+/// (`|1 - lr λ|` for plain SGD), which the legend gives.
+pub fn modes_svg(modes: &[ModeTrace], title: &str) -> anyhow::Result<String> {
+    to_svg((760, 440), |root| draw_modes(root, modes, title))
+}
+
+/// Draw the picture of [`modes_svg`] as a PNG file at `path`.
+pub fn modes_png(path: &std::path::Path, modes: &[ModeTrace], title: &str) -> anyhow::Result<()> {
+    to_png(path, (760, 440), |root| draw_modes(root, modes, title))
+}
+
+fn draw_modes<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    modes: &[ModeTrace],
+    title: &str,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let (lo, hi) = range(
+        modes.iter().flat_map(|m| m.errors.iter().copied()),
+        drawable_log,
+    )
+    // Sixteen decades below the largest error at most: a fast direction's error of 1e-110 in
+    // exact arithmetic says nothing more than 1e-16 does, and squeezes the others flat.
+    .map_or((1e-3, 1.0), |(lo, hi)| {
+        ((lo / 2.0).max(hi * 1e-16), hi * 2.0)
+    });
+    let x_max = modes
+        .iter()
+        .filter_map(|m| m.iterations.last())
+        .fold(1usize, |a, &b| a.max(b)) as f64;
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(80)
+        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+    chart
+        .configure_mesh()
+        .x_desc("iteration")
+        .y_desc("error along the direction (log scale)")
+        .label_style(("sans-serif", 13))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| sci(*v, 0))
+        .draw()?;
+    let last = modes.len().saturating_sub(1);
+    for (k, m) in modes.iter().enumerate() {
+        // Slowest (smallest λ) in red, fastest in blue, the rest between.
+        let t = if last == 0 {
+            0.0
+        } else {
+            k as f64 / last as f64
+        };
+        let colour = RGBColor((200.0 * (1.0 - t)) as u8, 60, (200.0 * t) as u8);
+        let points: Vec<(f64, f64)> = m
+            .iterations
+            .iter()
+            .zip(&m.errors)
+            .filter(|&(_, &e)| drawable_log(e) && e >= lo)
+            .map(|(&i, &e)| (i as f64, e))
+            .collect();
+        let label = format!(
+            "λ = {}: shrinks by {:.3} per iteration",
+            sci(m.lambda, 2),
+            m.factor
+        );
+        let style = colour.stroke_width(2);
+        chart
+            .draw_series(LineSeries::new(points, style))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    }
+    chart
+        .configure_series_labels()
+        .label_font(("sans-serif", 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
