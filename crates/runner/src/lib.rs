@@ -20,7 +20,6 @@ mod console;
 mod context;
 mod error;
 mod evaluate;
-mod figure;
 mod files;
 mod hint;
 mod init;
@@ -30,21 +29,12 @@ mod npy;
 mod observer;
 mod overrides;
 mod pictures;
-mod plot_heatmap;
-mod plot_loss;
-mod plot_modes;
-mod plot_singular;
-mod plot_spectrum;
-mod plot_system;
-mod plottable;
 mod registry;
 mod regular;
 mod render;
-mod report;
 mod rerender;
 mod stop;
 mod sweep;
-mod sweep_plot;
 mod theory;
 mod theory_preview;
 mod thin;
@@ -57,6 +47,11 @@ pub use analytic::Analytic;
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
 pub use console::{Console, format_matrix, say, sci};
 pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
+pub use descent_report::{
+    CheckpointData, LossPoint, Picture, RenderInput, escape, heatmap_png, heatmap_svg, loss_png,
+    loss_svg, modes_png, modes_svg, pictures, report_html, singular_png, singular_svg,
+    spectrum_png, spectrum_svg, sweep_svg, system_png, system_svg, two_unknowns,
+};
 pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
 pub use files::{RunFiles, create_run_dir, write_atomic};
@@ -67,23 +62,15 @@ pub use memory::{
 pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;
-pub use plot_heatmap::{heatmap_png, heatmap_svg};
-pub use plot_loss::{LossPoint, loss_png, loss_svg};
-pub use plot_modes::{modes_png, modes_svg};
-pub use plot_singular::{singular_png, singular_svg};
-pub use plot_spectrum::{spectrum_png, spectrum_svg};
-pub use plot_system::{system_png, system_svg};
 pub use registry::{
     Entry, Listing, LossFactory, OptimizerFactory, PartError, ProblemFactory, Registry,
     ScheduleFactory, TransformFactory, parse_table,
 };
-pub use render::{CheckpointData, Picture, RenderInput, pictures, render, two_unknowns};
-pub use report::{escape, report_html};
+pub use render::render;
 pub use rerender::rerender;
 pub use sweep::{
     Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
 };
-pub use sweep_plot::sweep_svg;
 pub use theory::{ModeTrace, RunTheory, TheoryFacts};
 pub use theory_preview::preview as theory_preview;
 pub use thin::Thinned;

@@ -6,9 +6,10 @@ use descent_tensor::Matrix;
 
 use crate::files::write_atomic;
 use crate::observer::{Checkpoint, Observer, Record, Start, Summary};
-use crate::plot_loss::LossPoint;
-use crate::render::{CheckpointData, RenderInput, render};
+use crate::render::render;
 use crate::thin::Thinned;
+use descent_report::LossPoint;
+use descent_report::{CheckpointData, RenderInput};
 
 /// The most loss points kept for `loss.svg` (a long run is thinned evenly).
 const MAX_POINTS: usize = 4000;

@@ -7,11 +7,12 @@ use anyhow::{Context as _, bail};
 use crate::config::Config;
 use crate::context::read_npy_any;
 use crate::files::{MetricsRow, RunFiles};
-use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
-use crate::render::{CheckpointData, RenderInput, render};
+use crate::render::render;
 use crate::thin::Thinned;
 use crate::train::Experiment;
+use descent_report::LossPoint;
+use descent_report::{CheckpointData, RenderInput};
 
 /// Re-render the pictures and `report.html` of the run in `dir` from its `config.toml` (which
 /// rebuilds the problem and its exact answer), `summary.json`, `metrics.csv`, `checkpoints.json`,

@@ -9,13 +9,13 @@ use toml::{Table, Value};
 use crate::config::Config;
 use crate::files::{MetricsRow, create_run_dir, write_atomic};
 use crate::memory::{about, available_bytes};
-use crate::plot_loss::LossPoint;
 use crate::registry::Registry;
-use crate::report::{STYLE, escape};
-use crate::sweep_plot::sweep_svg;
 use crate::thin::Thinned;
 use crate::train::Experiment;
 use crate::{RunOptions, run_experiment};
+use descent_report::LossPoint;
+use descent_report::sweep_svg;
+use descent_report::{STYLE, escape};
 
 /// One axis of a grid: a dotted config key and the values it takes.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use descent_losses::Loss;
 use descent_problems::Problem;
+pub use descent_report::ModeTrace;
 use descent_tensor::{Dtype, Matrix};
 use descent_theory::bounds::{self, Tuning};
 use descent_theory::{Evidence, Predictor, Quadratic, Sgd, Spectrum, Verdict, rate, verdict};
@@ -66,20 +67,6 @@ pub struct TheoryFacts {
     /// The predicted error along a few eigendirections (the slowest, the fastest and some
     /// between) against the iteration, for `modes.svg`.
     pub modes: Vec<ModeTrace>,
-}
-
-/// The predicted error along one eigendirection, `sqrt(Σ_rows e^2)`, at some iterations.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct ModeTrace {
-    /// The Hessian's eigenvalue of the direction.
-    pub lambda: f64,
-    /// The factor its error shrinks by per iteration at the run's last lr (the spectral radius of
-    /// the direction's iteration: `|1 - lr λ|` for plain SGD).
-    pub factor: f64,
-    /// The iterations (thinned evenly for long runs).
-    pub iterations: Vec<usize>,
-    /// The error there.
-    pub errors: Vec<f64>,
 }
 
 /// The most eigenvalues kept for `spectrum.svg`, and points per traced mode.

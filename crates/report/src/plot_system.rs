@@ -18,17 +18,14 @@ pub fn system_svg(
     to_svg((640, 560), |root| draw_system(root, a, b, exact, path))
 }
 
-/// Draw the picture of [`system_svg`] as a PNG file at `file`.
+/// Draw the picture of [`system_svg`] as PNG bytes.
 pub fn system_png(
-    file: &std::path::Path,
     a: &Matrix,
     b: &Matrix,
     exact: [f64; 2],
     path: &[[f64; 2]],
-) -> anyhow::Result<()> {
-    to_png(file, (640, 560), |root| {
-        draw_system(root, a, b, exact, path)
-    })
+) -> anyhow::Result<Vec<u8>> {
+    to_png((640, 560), |root| draw_system(root, a, b, exact, path))
 }
 
 fn draw_system<DB: DrawingBackend>(

@@ -14,14 +14,9 @@ pub fn spectrum_svg(eigenvalues: &[f64], lr: f64, momentum: f64) -> anyhow::Resu
     })
 }
 
-/// Draw the picture of [`spectrum_svg`] as a PNG file at `path`.
-pub fn spectrum_png(
-    path: &std::path::Path,
-    eigenvalues: &[f64],
-    lr: f64,
-    momentum: f64,
-) -> anyhow::Result<()> {
-    to_png(path, (760, 300), |root| {
+/// Draw the picture of [`spectrum_svg`] as PNG bytes.
+pub fn spectrum_png(eigenvalues: &[f64], lr: f64, momentum: f64) -> anyhow::Result<Vec<u8>> {
+    to_png((760, 300), |root| {
         draw_spectrum(root, eigenvalues, lr, momentum)
     })
 }
@@ -51,7 +46,7 @@ where
         .caption(
             format!(
                 "Hessian eigenvalues times the lr ({})",
-                crate::console::sci(lr, 3)
+                crate::format::sci(lr, 3)
             ),
             ("sans-serif", 18),
         )

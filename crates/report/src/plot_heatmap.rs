@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use crate::figure::{to_png, to_svg};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::console::sci;
+use crate::format::sci;
 use crate::plottable::drawable;
 
 /// The most cells drawn along each side; larger matrices are shown as blocks (each the entry of
@@ -59,9 +59,9 @@ pub fn heatmap_svg(m: &Matrix, title: &str) -> anyhow::Result<String> {
     to_svg((640, 520), |root| draw_heatmap(root, m, title))
 }
 
-/// Draw the picture of [`heatmap_svg`] as a PNG file at `path`.
-pub fn heatmap_png(path: &std::path::Path, m: &Matrix, title: &str) -> anyhow::Result<()> {
-    to_png(path, (640, 520), |root| draw_heatmap(root, m, title))
+/// Draw the picture of [`heatmap_svg`] as PNG bytes.
+pub fn heatmap_png(m: &Matrix, title: &str) -> anyhow::Result<Vec<u8>> {
+    to_png((640, 520), |root| draw_heatmap(root, m, title))
 }
 
 fn draw_heatmap<DB: DrawingBackend>(

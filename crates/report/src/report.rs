@@ -2,7 +2,7 @@
 
 use descent_tensor::Matrix;
 
-use crate::console::{format_matrix, sci};
+use crate::format::{format_matrix, sci};
 use crate::render::{Picture, RenderInput};
 
 /// Escape text for HTML.

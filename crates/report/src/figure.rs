@@ -1,6 +1,5 @@
-//! Drawing a figure to an SVG string or a PNG file, with the bundled DejaVu Sans font so text needs no system fonts.
+//! Drawing a figure to an SVG string or PNG bytes, with the bundled DejaVu Sans font so text needs no system fonts.
 
-use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
@@ -36,15 +35,27 @@ pub fn to_svg(
     Ok(svg)
 }
 
-/// Draw into a PNG file of `size` pixels at `path`, text rendered with the bundled font.
+/// Draw into a PNG image of `size` pixels, text rendered with the bundled font, and return its
+/// bytes (the caller writes them: this crate touches no files).
 pub fn to_png(
-    path: &Path,
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<u8>> {
+    use image::ImageEncoder as _;
     fonts();
-    let root = BitMapBackend::new(path, size).into_drawing_area();
-    draw(&root)?;
-    root.present()?;
-    Ok(())
+    let (w, h) = size;
+    let mut pixels = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png).write_image(
+        &pixels,
+        w,
+        h,
+        image::ColorType::Rgb8,
+    )?;
+    Ok(png)
 }

@@ -11,9 +11,9 @@ pub fn singular_svg(exact: &[f64], found: &[f64]) -> anyhow::Result<String> {
     to_svg((640, 420), |root| draw_singular(root, exact, found))
 }
 
-/// Draw the picture of [`singular_svg`] as a PNG file at `path`.
-pub fn singular_png(path: &std::path::Path, exact: &[f64], found: &[f64]) -> anyhow::Result<()> {
-    to_png(path, (640, 420), |root| draw_singular(root, exact, found))
+/// Draw the picture of [`singular_svg`] as PNG bytes.
+pub fn singular_png(exact: &[f64], found: &[f64]) -> anyhow::Result<Vec<u8>> {
+    to_png((640, 420), |root| draw_singular(root, exact, found))
 }
 
 fn draw_singular<DB: DrawingBackend>(

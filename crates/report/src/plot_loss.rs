@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use crate::figure::{to_png, to_svg};
 use crate::plottable::{drawable, drawable_log, left_out, range};
 
-use crate::console::sci;
+use crate::format::sci;
 
 /// One point of the loss curve.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,9 +28,9 @@ pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
     to_svg((760, 440), |root| draw_loss(root, points, title))
 }
 
-/// Draw the picture of [`loss_svg`] as a PNG file at `path`.
-pub fn loss_png(path: &std::path::Path, points: &[LossPoint], title: &str) -> anyhow::Result<()> {
-    to_png(path, (760, 440), |root| draw_loss(root, points, title))
+/// Draw the picture of [`loss_svg`] as PNG bytes.
+pub fn loss_png(points: &[LossPoint], title: &str) -> anyhow::Result<Vec<u8>> {
+    to_png((760, 440), |root| draw_loss(root, points, title))
 }
 
 fn draw_loss<DB: DrawingBackend>(

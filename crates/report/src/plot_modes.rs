@@ -3,10 +3,23 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::console::sci;
 use crate::figure::{to_png, to_svg};
+use crate::format::sci;
 use crate::plottable::{drawable_log, range};
-use crate::theory::ModeTrace;
+
+/// The predicted error along one eigendirection, `sqrt(Σ_rows e^2)`, at some iterations.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModeTrace {
+    /// The Hessian's eigenvalue of the direction.
+    pub lambda: f64,
+    /// The factor its error shrinks by per iteration at the run's last lr (the spectral radius of
+    /// the direction's iteration: `|1 - lr λ|` for plain SGD).
+    pub factor: f64,
+    /// The iterations (thinned evenly for long runs).
+    pub iterations: Vec<usize>,
+    /// The error there.
+    pub errors: Vec<f64>,
+}
 
 /// The traces as an SVG document, log y: each direction shrinks by its own factor per iteration
 /// (`|1 - lr λ|` for plain SGD), which the legend gives.
@@ -14,9 +27,9 @@ pub fn modes_svg(modes: &[ModeTrace], title: &str) -> anyhow::Result<String> {
     to_svg((760, 440), |root| draw_modes(root, modes, title))
 }
 
-/// Draw the picture of [`modes_svg`] as a PNG file at `path`.
-pub fn modes_png(path: &std::path::Path, modes: &[ModeTrace], title: &str) -> anyhow::Result<()> {
-    to_png(path, (760, 440), |root| draw_modes(root, modes, title))
+/// Draw the picture of [`modes_svg`] as PNG bytes.
+pub fn modes_png(modes: &[ModeTrace], title: &str) -> anyhow::Result<Vec<u8>> {
+    to_png((760, 440), |root| draw_modes(root, modes, title))
 }
 
 fn draw_modes<DB: DrawingBackend>(

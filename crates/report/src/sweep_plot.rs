@@ -2,8 +2,8 @@
 
 use plotters::prelude::*;
 
-use crate::console::sci;
 use crate::figure::to_svg;
+use crate::format::sci;
 use crate::plot_loss::LossPoint;
 use crate::plottable::{drawable_log, range};
 

@@ -1,0 +1,288 @@
+//! A run's pictures from its data (`RenderInput`): which pictures a run gets, with their captions, as SVG and PNG.
+
+use descent_tensor::Matrix;
+use serde::{Deserialize, Serialize};
+
+use crate::plot_heatmap::{heatmap_png, heatmap_svg};
+use crate::plot_loss::{LossPoint, loss_png, loss_svg};
+use crate::plot_modes::{modes_png, modes_svg};
+use crate::plot_singular::{singular_png, singular_svg};
+use crate::plot_spectrum::{spectrum_png, spectrum_svg};
+use crate::plot_system::{system_png, system_svg};
+
+/// A checkpoint as stored in `checkpoints.json`: the difference prediction - target at an iteration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointData {
+    /// The iteration.
+    pub iteration: usize,
+    /// The loss there.
+    pub loss: f64,
+    /// How the difference is written (`X @ A - I`).
+    pub label: String,
+    /// Rows of the difference.
+    pub rows: usize,
+    /// Columns of the difference.
+    pub cols: usize,
+    /// The difference, row-major.
+    pub data: Vec<f64>,
+}
+
+/// Everything the pictures and the report are drawn from.
+#[derive(Debug, Clone)]
+pub struct RenderInput {
+    /// The run's name.
+    pub name: String,
+    /// One line describing the run.
+    pub headline: String,
+    /// The problem's kind.
+    pub problem: String,
+    /// The resolved config, as written to `config.toml`.
+    pub config_text: String,
+    /// `summary.json` as a JSON value.
+    pub summary: serde_json::Value,
+    /// The loss curve (thinned for long runs).
+    pub points: Vec<LossPoint>,
+    /// The checkpoints (thinned).
+    pub checkpoints: Vec<CheckpointData>,
+    /// The problem's inputs (`A`, `b`).
+    pub inputs: Vec<(String, Matrix)>,
+    /// The exact answer, per parameter.
+    pub exact: Vec<(String, Matrix)>,
+    /// The final iterate, per parameter.
+    pub result: Vec<(String, Matrix)>,
+    /// The iterates of a system in two unknowns (thinned), else empty.
+    pub path: Vec<[f64; 2]>,
+}
+
+/// What a picture draws, with its data: drawn as SVG always, as PNG on request.
+#[derive(Debug, Clone)]
+pub enum Figure {
+    /// The loss curve.
+    Loss {
+        /// Its points.
+        points: Vec<LossPoint>,
+        /// Its title.
+        title: String,
+    },
+    /// A heatmap of a matrix.
+    Heatmap {
+        /// The matrix.
+        matrix: Matrix,
+        /// Its title.
+        title: String,
+    },
+    /// A system in two unknowns.
+    System {
+        /// The m x 2 matrix.
+        a: Matrix,
+        /// The right-hand side.
+        b: Matrix,
+        /// The exact solution.
+        exact: [f64; 2],
+        /// The iterates.
+        path: Vec<[f64; 2]>,
+    },
+    /// The predicted error along a few eigendirections.
+    Modes {
+        /// The traces.
+        modes: Vec<crate::plot_modes::ModeTrace>,
+        /// Its title.
+        title: String,
+    },
+    /// The Hessian's eigenvalues times the lr, with the stable bands.
+    Spectrum {
+        /// The eigenvalues.
+        eigenvalues: Vec<f64>,
+        /// The run's lr.
+        lr: f64,
+        /// The run's momentum.
+        momentum: f64,
+    },
+    /// Singular values, found against exact.
+    Singular {
+        /// The exact ones.
+        exact: Vec<f64>,
+        /// The found ones.
+        found: Vec<f64>,
+    },
+}
+
+impl Figure {
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> anyhow::Result<String> {
+        match self {
+            Figure::Loss { points, title } => loss_svg(points, title),
+            Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
+            Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
+            Figure::Singular { exact, found } => singular_svg(exact, found),
+            Figure::Modes { modes, title } => modes_svg(modes, title),
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum,
+            } => spectrum_svg(eigenvalues, *lr, *momentum),
+        }
+    }
+
+    /// The figure as PNG bytes.
+    pub fn png(&self) -> anyhow::Result<Vec<u8>> {
+        match self {
+            Figure::Loss { points, title } => loss_png(points, title),
+            Figure::Heatmap { matrix, title } => heatmap_png(matrix, title),
+            Figure::System { a, b, exact, path } => system_png(a, b, *exact, path),
+            Figure::Singular { exact, found } => singular_png(exact, found),
+            Figure::Modes { modes, title } => modes_png(modes, title),
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum,
+            } => spectrum_png(eigenvalues, *lr, *momentum),
+        }
+    }
+}
+
+/// A picture: its file name, a caption, what it draws, and its SVG text.
+#[derive(Debug, Clone)]
+pub struct Picture {
+    /// File name in the run directory (`.svg`).
+    pub file: String,
+    /// What it shows.
+    pub caption: String,
+    /// What it draws.
+    pub figure: Figure,
+    /// The SVG document.
+    pub svg: String,
+}
+
+impl Picture {
+    fn new(
+        file: impl Into<String>,
+        caption: impl Into<String>,
+        figure: Figure,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            file: file.into(),
+            caption: caption.into(),
+            svg: figure.svg()?,
+            figure,
+        })
+    }
+}
+
+/// The unknowns and right-hand side of a system in two unknowns with one right-hand side, if this is one.
+pub fn two_unknowns(input: &RenderInput) -> Option<(&Matrix, &Matrix)> {
+    let get = |name: &str| input.inputs.iter().find(|(n, _)| n == name).map(|(_, m)| m);
+    let (a, b) = (get("A")?, get("b")?);
+    (input.problem == "linear_system" && a.cols() == 2 && b.cols() == 1).then_some((a, b))
+}
+
+/// Draw every picture of the run.
+pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
+    let mut out = Vec::new();
+    out.push(Picture::new(
+        "loss.svg",
+        "The loss at each iteration (log scale), with the learning rate when it changes",
+        Figure::Loss {
+            points: input.points.clone(),
+            title: format!("{}: loss", input.name),
+        },
+    )?);
+    for (name, found) in &input.result {
+        let Some((_, exact)) = input.exact.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        if input.problem == "svd" || found.shape() != exact.shape() {
+            continue;
+        }
+        let file = if input.result.len() == 1 {
+            "error.svg".to_string()
+        } else {
+            format!("error_{name}.svg")
+        };
+        out.push(Picture::new(
+            file,
+            format!("The final error {name} - exact {name} (exact from faer)"),
+            Figure::Heatmap {
+                matrix: found.sub(exact)?,
+                title: format!("final {name} - exact {name}"),
+            },
+        )?);
+    }
+    for c in &input.checkpoints {
+        let m = Matrix::new(c.rows, c.cols, c.data.clone())?;
+        out.push(Picture::new(
+            format!("diff_{}.svg", c.iteration),
+            format!(
+                "{} at t = {} (loss {})",
+                c.label,
+                c.iteration,
+                crate::format::sci(c.loss, 3)
+            ),
+            Figure::Heatmap {
+                matrix: m,
+                title: format!("{} at t = {}", c.label, c.iteration),
+            },
+        )?);
+    }
+    if let (Some((a, b)), Some((_, x))) = (two_unknowns(input), input.exact.first()) {
+        out.push(Picture::new(
+            "linear_system.svg",
+            "The two equations as lines, the exact solution, and the path of the iterates",
+            Figure::System {
+                a: a.clone(),
+                b: b.clone(),
+                exact: [x.get(0, 0), x.get(1, 0)],
+                path: input.path.clone(),
+            },
+        )?);
+    }
+    let theory = input.summary.get("theory");
+    let number = |key: &str| theory.and_then(|t| t.get(key)).and_then(|v| v.as_f64());
+    let modes: Vec<crate::plot_modes::ModeTrace> = theory
+        .and_then(|t| t.get("modes"))
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    let lr = number("lr").unwrap_or(f64::NAN);
+    if !modes.is_empty() {
+        out.push(Picture::new(
+            "modes.svg",
+            "The predicted error along the slowest and fastest eigendirections of the Hessian (and a \
+             few between): each shrinks by its own factor per iteration, and the slowest sets the pace",
+            Figure::Modes {
+                modes,
+                title: format!("{}: error by eigendirection", input.problem),
+            },
+        )?);
+    }
+    let eigenvalues: Vec<f64> = theory
+        .and_then(|t| t.get("eigenvalues"))
+        .and_then(|m| serde_json::from_value(m.clone()).ok())
+        .unwrap_or_default();
+    if !eigenvalues.is_empty() && lr.is_finite() {
+        out.push(Picture::new(
+            "spectrum.svg",
+            "Where this run sits: every eigenvalue of the Hessian times the lr, against the band where \
+             gradient descent is stable",
+            Figure::Spectrum {
+                eigenvalues,
+                lr,
+                momentum: number("momentum").unwrap_or(0.0),
+            },
+        )?);
+    }
+    if input.problem == "svd" {
+        let s = |v: &[(String, Matrix)]| {
+            v.iter()
+                .find(|(n, _)| n == "s")
+                .map(|(_, m)| m.data().to_vec())
+        };
+        if let (Some(exact), Some(found)) = (s(&input.exact), s(&input.result)) {
+            out.push(Picture::new(
+                "singular_values.svg",
+                "The singular values found against the exact ones",
+                Figure::Singular { exact, found },
+            )?);
+        }
+    }
+    Ok(out)
+}
