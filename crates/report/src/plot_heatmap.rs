@@ -172,7 +172,7 @@ where
         .disable_mesh()
         .disable_x_axis()
         .y_labels(5)
-        .label_style(("sans-serif", 11))
+        .label_style(("sans-serif", 12))
         .y_label_formatter(&|v| {
             if v.abs() < limit * 1e-9 {
                 "0".into()

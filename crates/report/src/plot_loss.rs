@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
-use crate::plottable::{drawable, drawable_log, left_out, range};
+use crate::plottable::{drawable, drawable_log, left_out, log_ticks, range};
 
 use crate::format::sci;
 
@@ -63,8 +63,14 @@ where
         _ => (0.0, 1.0),
     };
     let notes: Vec<String> = [
-        // Zero losses are left out silently, as before: the axis is logarithmic.
         left_out(points.iter().filter(|p| !drawable(p.loss)).count(), "loss"),
+        // A loss of exactly 0 cannot sit on a log axis: the curve ends there, with a note.
+        points.iter().find(|p| p.loss == 0.0).map(|p| {
+            format!(
+                "the loss reached exactly 0 at iteration {} (not drawn on the log scale)",
+                p.iteration
+            )
+        }),
         left_out(
             if lr_changes {
                 points.len() - lrs.len()
@@ -84,7 +90,10 @@ where
         .x_label_area_size(40)
         .y_label_area_size(80)
         .right_y_label_area_size(if lr_changes { 80 } else { 10 })
-        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?
+        .build_cartesian_2d(
+            0f64..x_max,
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        )?
         .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
     chart
         .configure_mesh()

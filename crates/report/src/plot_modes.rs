@@ -5,7 +5,7 @@ use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
 use crate::format::sci;
-use crate::plottable::{drawable_log, range};
+use crate::plottable::{drawable_log, log_ticks, range};
 
 /// The predicted error along one eigendirection, `sqrt(Σ_rows e^2)`, at some iterations.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -59,7 +59,10 @@ where
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+        .build_cartesian_2d(
+            0f64..x_max,
+            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+        )?;
     chart
         .configure_mesh()
         .x_desc("iteration")

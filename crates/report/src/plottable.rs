@@ -40,6 +40,40 @@ pub fn near(lo: f64, hi: f64, v: f64) -> f64 {
     }
 }
 
+/// Tick marks for a logarithmic axis from `lo` to `hi` (both > 0): the powers of ten inside,
+/// at most about ten of them (every second, fifth, ... decade on a long axis), and the 2x and 5x
+/// marks of each decade when fewer than three powers of ten fall inside, so that every log axis
+/// carries at least three labelled ticks.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi > lo && drawable(hi)) {
+        return Vec::new();
+    }
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let inside = |v: &f64| *v >= lo && *v <= hi;
+    let decades: Vec<i32> = (first..=last).collect();
+    let step = (decades.len() / 10).max(1) as i32;
+    let mut ticks: Vec<f64> = decades
+        .iter()
+        .filter(|&&k| k.rem_euclid(step) == 0)
+        .map(|&k| 10f64.powi(k))
+        .filter(inside)
+        .collect();
+    if ticks.len() < 3 {
+        ticks = decades
+            .iter()
+            .flat_map(|&k| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(k)))
+            .filter(inside)
+            .collect();
+    }
+    if ticks.len() < 3 {
+        // Under half a decade: evenly spaced in the logarithm.
+        ticks = (0..5)
+            .map(|i| lo * (hi / lo).powf(f64::from(i) / 4.0))
+            .collect();
+    }
+    ticks
+}
+
 /// The note for a picture that left `count` values of `what` out, or `None` when it left none.
 pub fn left_out(count: usize, what: &str) -> Option<String> {
     (count > 0).then(|| {
@@ -76,6 +110,11 @@ mod tests {
         let (_, hi) = range([LARGEST], drawable).unwrap();
         assert!((hi * 2.0).is_finite());
         assert_eq!(left_out(0, "lr"), None);
+        // At least three ticks on every log axis; powers of ten where there are enough.
+        assert_eq!(log_ticks(1e-6, 1e2).len(), 9);
+        assert_eq!(log_ticks(0.3, 7.0), vec![0.5, 1.0, 2.0, 5.0]);
+        assert!(log_ticks(1.1, 1.3).len() >= 3);
+        assert!(log_ticks(1e-300, 1e300).len() <= 11);
         assert_eq!(near(0.0, 1.0, 1e200), 11.0);
         assert_eq!(near(0.0, 1.0, f64::NEG_INFINITY), -10.0);
         assert_eq!(near(0.0, 1.0, 0.5), 0.5);

@@ -176,6 +176,16 @@ pub fn two_unknowns(input: &RenderInput) -> Option<(&Matrix, &Matrix)> {
     (input.problem == "linear_system" && a.cols() == 2 && b.cols() == 1).then_some((a, b))
 }
 
+/// What a run solves, for titles: the problem and its shape, the optimizer and its lr (the
+/// headline without the config's name, which a `--set` may have made wrong).
+fn subject(input: &RenderInput) -> String {
+    let rest = input
+        .headline
+        .split_once(": ")
+        .map_or(input.headline.as_str(), |(_, r)| r);
+    rest.split(", ").take(2).collect::<Vec<_>>().join(", ")
+}
+
 /// Draw every picture of the run.
 pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
     let mut out = Vec::new();
@@ -184,7 +194,7 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
         "The loss at each iteration (log scale), with the learning rate when it changes",
         Figure::Loss {
             points: input.points.clone(),
-            title: format!("{}: loss", input.name),
+            title: format!("{}: loss", subject(input)),
         },
     )?);
     for (name, found) in &input.result {

@@ -5,7 +5,21 @@ use plotters::prelude::*;
 use crate::figure::to_svg;
 use crate::format::sci;
 use crate::plot_loss::LossPoint;
-use crate::plottable::{drawable_log, range};
+use crate::plottable::{drawable_log, log_ticks, range};
+
+/// Ten colours that stay distinct on white (Tableau's, without its faint yellow-green).
+pub const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+];
 
 /// The loss curves (log scale), one colour per run, with a legend of the labels.
 pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Result<String> {
@@ -29,7 +43,10 @@ pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Re
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(80)
-            .build_cartesian_2d(0f64..x_max, (lo..hi).log_scale())?;
+            .build_cartesian_2d(
+                0f64..x_max,
+                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
+            )?;
         chart
             .configure_mesh()
             .x_desc("iteration")
@@ -38,7 +55,7 @@ pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Re
             .y_label_formatter(&|v| sci(*v, 0))
             .draw()?;
         for (i, (label, curve)) in curves.iter().enumerate() {
-            let colour = Palette99::pick(i).to_rgba();
+            let colour = PALETTE[i % PALETTE.len()].to_rgba();
             chart
                 .draw_series(LineSeries::new(
                     curve
