@@ -37,6 +37,18 @@ pub fn format_matrix(m: &Matrix, decimals: usize) -> String {
     out
 }
 
+/// Decimals that show the largest entry of `m` with at least two significant digits, and never
+/// fewer than `least`: at t = 80 the notebook's differences are about 0.01, which two decimals
+/// print as 0.00 everywhere.
+pub fn decimals_for(m: &Matrix, least: usize) -> usize {
+    let max = m.max_abs();
+    if !(max > 0.0 && max.is_finite()) {
+        return least;
+    }
+    let need = (-max.log10()).ceil() as i64 + 1;
+    need.clamp(least as i64, 12) as usize
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -45,6 +57,19 @@ mod tests {
     fn sci_pads_the_exponent() {
         assert_eq!(sci(1.6650421619, 4), "1.6650e+00");
         assert_eq!(sci(4.7337413e-5, 4), "4.7337e-05");
+    }
+
+    #[test]
+    fn small_differences_get_the_decimals_they_need() {
+        let m = |v: f64| Matrix::new(1, 2, vec![v, -v / 4.0]).unwrap();
+        assert_eq!(decimals_for(&m(0.26), 2), 2);
+        assert_eq!(decimals_for(&m(0.0105), 2), 3);
+        assert_eq!(decimals_for(&m(2.3e-5), 2), 6);
+        assert_eq!(decimals_for(&m(0.0), 2), 2);
+        assert_eq!(
+            format_matrix(&m(0.0105), decimals_for(&m(0.0105), 2)),
+            "[[ 0.011, -0.003]]"
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod render;
 mod report;
 mod sweep_plot;
 
-pub use format::{format_matrix, sci};
+pub use format::{decimals_for, format_matrix, sci};
 pub use plot_heatmap::{blocks, heatmap_png, heatmap_svg};
 pub use plot_loss::{LossPoint, loss_png, loss_svg};
 pub use plot_modes::{ModeTrace, modes_png, modes_svg};

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal as _;
 
-pub use descent_report::{format_matrix, sci};
+pub use descent_report::{decimals_for, format_matrix, sci};
 use descent_tensor::Matrix;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -120,7 +120,7 @@ impl Observer for Console {
                 c.record.lr,
                 sci(c.record.grad_norm, 3),
                 c.label,
-                shown(&c.difference, 2)
+                shown(&c.difference, decimals_for(&c.difference, 2))
             ));
         }
         Ok(())
