@@ -86,6 +86,13 @@ pub trait Problem: Send + Sync {
     fn linear_form(&self) -> Option<LinearForm> {
         None
     }
+    /// The iterate as [`Problem::errors`] compares it with the exact answer, where that differs from
+    /// the iterate itself (the SVD: triplets sorted by |s|, signs matched), for reports to show
+    /// beside the exact answer; `None` (the default) where the iterate is compared as it is.
+    fn compared(&self, iterate: &[Matrix]) -> Option<Vec<Matrix>> {
+        let _ = iterate;
+        None
+    }
     /// The error of an iterate (one matrix per parameter) against the exact answer.
     fn errors(
         &self,

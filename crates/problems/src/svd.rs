@@ -229,6 +229,10 @@ impl Problem for Svd {
         vec![("A".into(), self.a_matrix.clone())]
     }
 
+    fn compared(&self, iterate: &[Matrix]) -> Option<Vec<Matrix>> {
+        self.aligned(iterate).ok().map(Vec::from)
+    }
+
     fn errors(&self, iterate: &[Matrix]) -> std::result::Result<Errors, TensorError> {
         Errors::between(&self.aligned(iterate)?, &self.exact)
     }

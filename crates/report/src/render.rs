@@ -48,8 +48,10 @@ pub struct RenderInput {
     pub inputs: Vec<(String, Matrix)>,
     /// The exact answer, per parameter.
     pub exact: Vec<(String, Matrix)>,
-    /// The final iterate, per parameter.
+    /// The final iterate, per parameter, as the errors compare it with the exact answer.
     pub result: Vec<(String, Matrix)>,
+    /// How `result` was made comparable, where it was (the SVD's sorting and sign matching).
+    pub result_note: Option<String>,
     /// The iterates of a system in two unknowns (thinned), else empty.
     pub path: Vec<[f64; 2]>,
 }

@@ -199,6 +199,9 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
         }
     }
     body.push_str("<h2>The answer against the exact one</h2>\n");
+    if let Some(note) = &input.result_note {
+        body.push_str(&format!("<p>{}</p>\n", escape(note)));
+    }
     for (name, found) in &input.result {
         body.push_str(&format!("<h3>{}</h3>\n<table><tr><th>found</th><th>exact (faer, f64)</th></tr><tr><td>{}</td><td>{}</td></tr></table>\n",
             escape(name),

@@ -123,6 +123,11 @@ pub struct Summary {
     pub facts: Vec<Fact>,
     /// What the theory says: the spectrum, the best settings, the rates and the verdict.
     pub theory: TheoryFacts,
+    /// The final iterate as the errors compare it with the exact answer, where that differs from
+    /// the iterate (the SVD's triplets sorted by |s|, signs matched); reports show it. Not in
+    /// summary.json (result.npy holds the iterate itself).
+    #[serde(skip)]
+    pub compared: Option<Vec<(String, Matrix)>>,
 }
 
 /// Something that watches the loop. Observers never change the run.

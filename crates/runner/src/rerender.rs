@@ -85,6 +85,11 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
         let m = read_npy_any(&dir.join(&file)).map_err(anyhow::Error::msg)?;
         result.push((name.clone(), m));
     }
+    let found: Vec<descent_tensor::Matrix> = result.iter().map(|(_, m)| m.clone()).collect();
+    let compared: Option<Vec<(String, descent_tensor::Matrix)>> = experiment
+        .problem
+        .compared(&found)
+        .map(|ms| result.iter().map(|(n, _)| n.clone()).zip(ms).collect());
     let input = RenderInput {
         name: experiment.config.name.clone(),
         headline: experiment.headline(),
@@ -95,7 +100,10 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
         checkpoints,
         inputs: experiment.problem.inputs(),
         exact,
-        result,
+        result_note: compared
+            .as_ref()
+            .map(|_| crate::pictures::COMPARED.to_string()),
+        result: compared.unwrap_or(result),
         path,
     };
     render(dir, &input, png)

@@ -403,6 +403,10 @@ impl Experiment {
                 f64::INFINITY
             },
             facts: self.problem.facts(&self.start, &matrices),
+            compared: self
+                .problem
+                .compared(&matrices)
+                .map(|ms| specs.iter().map(|p| p.name.clone()).zip(ms).collect()),
             theory: theory.facts(
                 &optimizer_table,
                 last_lr,

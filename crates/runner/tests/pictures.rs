@@ -153,6 +153,27 @@ fn an_svd_run_plots_found_against_exact_singular_values() {
     let out = run("svd", "svd", &["iterations=300"]);
     let texts = svg_texts(&out.join("singular_values.svg"));
     assert!(texts.iter().any(|s| s.contains("exact (faer)")) && texts.iter().any(|s| s == "found"));
+    // The report shows the found s as the errors compare it: sorted by |s| and non-negative,
+    // so it reads against the exact [3.98, 2.17, 1.57] (it stood as [-2.17, 3.98, -1.57]).
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    let section = &html[html.find("<h3>s</h3>").expect("s")..];
+    let section = &section[..section.find("</table>").expect("table")];
+    let rows: Vec<&str> = section
+        .split("<pre>")
+        .skip(1)
+        .map(|p| p.split("</pre>").next().unwrap_or_default())
+        .collect();
+    assert_eq!(rows.len(), 2, "{section}");
+    let numbers = |row: &str| -> Vec<f64> {
+        row.trim_matches(['[', ']'])
+            .split(',')
+            .map(|v| v.trim().parse().expect("number"))
+            .collect()
+    };
+    let (found, exact) = (numbers(rows[0]), numbers(rows[1]));
+    assert!(found.iter().all(|v| *v >= 0.0), "{found:?}");
+    assert!(found.windows(2).all(|w| w[0] >= w[1]), "{found:?}");
+    assert!(exact.windows(2).all(|w| w[0] >= w[1]), "{exact:?}");
     std::fs::remove_dir_all(out).ok();
 }
 
