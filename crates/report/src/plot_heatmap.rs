@@ -105,9 +105,39 @@ where
     };
     root.fill(&WHITE)?;
     let (main, bar) = root.split_horizontally(530);
+    // Square cells: the plot takes the largest cell size that fits both ways, and the spare
+    // width or height becomes margin (a 3 x 17 matrix is a wide strip, not 17 tall bars).
+    // The title is drawn by hand in a band of 30 px, so that the layout below is exact.
+    let (area_w, area_h) = main.dim_in_pixel();
+    let (avail_w, avail_h) = (
+        area_w.saturating_sub(2 * 12 + 44),
+        area_h.saturating_sub(2 * 12 + 36 + 30),
+    );
+    let cell = (avail_w / cols.max(1) as u32)
+        .min(avail_h / rows.max(1) as u32)
+        .max(1);
+    let (spare_w, spare_h) = (
+        avail_w.saturating_sub(cell * cols as u32),
+        avail_h.saturating_sub(cell * rows as u32),
+    );
+    let top = 12 + 30 + spare_h / 2;
+    main.draw_text(
+        &title,
+        &("sans-serif", 16)
+            .into_font()
+            .color(&BLACK)
+            .pos(Pos::new(HPos::Center, VPos::Bottom)),
+        (
+            (12 + 44 + spare_w / 2 + area_w.saturating_sub(12 + spare_w - spare_w / 2)) as i32 / 2,
+            top as i32 - 6,
+        ),
+    )?;
     let mut chart = ChartBuilder::on(&main)
-        .caption(&title, ("sans-serif", 16))
         .margin(12)
+        .margin_left(12 + spare_w / 2)
+        .margin_right(12 + spare_w - spare_w / 2)
+        .margin_top(top)
+        .margin_bottom(12 + spare_h - spare_h / 2)
         .x_label_area_size(36)
         .y_label_area_size(44)
         .build_cartesian_2d(-0.5f64..cols as f64 - 0.5, -0.5f64..rows as f64 - 0.5)?;

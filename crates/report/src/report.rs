@@ -146,7 +146,8 @@ fn what_happened(summary: &serde_json::Value) -> String {
 }
 
 fn matrix_block(m: &Matrix) -> String {
-    if m.rows() <= 12 && m.cols() <= 12 {
+    // Up to 400 entries (the indicator's pinv(B), 3 x 17, among them), and rows a page can hold.
+    if m.rows() * m.cols() <= 400 && m.cols() <= 24 {
         format!("<pre>{}</pre>", escape(&format_matrix(m, 4)))
     } else {
         format!(

@@ -18,7 +18,7 @@ pub fn say(text: &str) {
 
 /// A matrix as [`format_matrix`] writes it, or its shape when it is too large to print.
 fn shown(m: &Matrix, decimals: usize) -> String {
-    if m.rows() <= 24 && m.cols() <= 24 {
+    if m.rows() * m.cols() <= 400 && m.cols() <= 24 {
         format_matrix(m, decimals)
     } else {
         format!(

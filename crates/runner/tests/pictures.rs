@@ -296,3 +296,31 @@ fn a_run_whose_lr_reaches_infinity_finishes_with_every_file() {
     assert!(metrics.lines().any(|l| l.split(',').nth(1) == Some("inf")));
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn the_indicator_report_prints_pinv_and_its_heatmap_cells_are_square() {
+    let out = run("indicator", "indicator-square", &[]);
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    // pinv(B) is 3 x 17 = 51 entries: printed, not "too large to print".
+    assert!(
+        !html.contains("3x17 (too large to print"),
+        "pinv(B) not printed"
+    );
+    let text = std::fs::read_to_string(out.join("error.svg")).expect("error.svg");
+    let doc = roxmltree::Document::parse(&text).expect("parses");
+    // The cells: filled rectangles; for a 3 x 17 matrix each is as wide as it is tall.
+    let cells: Vec<(f64, f64)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter_map(|n| {
+            let w: f64 = n.attribute("width")?.parse().ok()?;
+            let h: f64 = n.attribute("height")?.parse().ok()?;
+            Some((w, h))
+        })
+        .filter(|&(w, h)| w > 5.0 && h > 5.0 && w < 200.0 && h < 200.0)
+        .collect();
+    assert!(cells.len() >= 51, "{}", cells.len());
+    let square = cells.iter().filter(|(w, h)| (w - h).abs() <= 1.0).count();
+    assert!(square >= 51, "{square} square cells of {}", cells.len());
+    std::fs::remove_dir_all(out).ok();
+}
