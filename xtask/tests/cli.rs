@@ -408,11 +408,12 @@ fn the_report_renders_in_headless_chromium() {
             .output()
             .expect("chromium")
     };
-    // The DOM as the browser parsed it: the heading, the summary and the seven inline pictures.
+    // The DOM as the browser parsed it: the heading, the verdict and the nine inline pictures.
     let dom = browser(&["--dump-dom"]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("descent: diag4"), "{dom}");
-    assert_eq!(dom.matches("<svg").count(), 7);
+    assert_eq!(dom.matches("<svg").count(), 9);
+    assert!(dom.contains("What happened"), "{dom}");
     // A screenshot: the page paints (a blank page compresses to a few kilobytes).
     let shot = out.join("report.png");
     let o = browser(&[

@@ -19,7 +19,9 @@ h1{font-size:1.6em}h2{margin-top:1.6em;border-bottom:1px solid #ccc}\
 table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}\
 pre{background:#f6f6f6;padding:.8em;overflow-x:auto}figure{display:inline-block;margin:.5em;vertical-align:top}\
 figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#555;max-width:620px}\
-.ok{color:#17702a}.bad{color:#b00020}";
+.ok{color:#17702a}.bad{color:#b00020}\
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(320px,1fr));gap:.5em}\
+.grid figure{display:block;margin:0}.grid svg{width:100%;height:auto}";
 
 fn value_text(v: &serde_json::Value) -> String {
     match v {
@@ -222,10 +224,13 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
         .filter(|p| p.file.starts_with("diff_"))
         .collect();
     if !diffs.is_empty() {
-        body.push_str("<h2>The difference from the target at each checkpoint</h2>\n");
+        body.push_str(
+            "<h2>The difference from the target at each checkpoint</h2>\n<div class=\"grid\">\n",
+        );
         for p in diffs {
             body.push_str(&figure(p));
         }
+        body.push_str("</div>\n");
     }
     if !input.inputs.is_empty() {
         body.push_str("<h2>The problem's data</h2>\n");
