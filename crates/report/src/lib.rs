@@ -20,7 +20,7 @@ mod sweep_plot;
 
 pub use format::{decimals_for, format_matrix, sci};
 pub use plot_heatmap::{blocks, heatmap_png, heatmap_svg};
-pub use plot_loss::{LossPoint, loss_png, loss_svg};
+pub use plot_loss::{LossPoint, loss_png, loss_svg, loss_svg_with};
 pub use plot_modes::{ModeTrace, modes_png, modes_svg};
 pub use plot_singular::{singular_png, singular_svg};
 pub use plot_spectrum::{spectrum_png, spectrum_svg};

@@ -25,17 +25,32 @@ pub struct LossPoint {
 /// and lrs are left out with a note (the loss axis is logarithmic; see `plottable`); the lr gets
 /// its own axis on the right when it is not constant.
 pub fn loss_svg(points: &[LossPoint], title: &str) -> anyhow::Result<String> {
-    to_svg((760, 440), |root| draw_loss(root, points, title))
+    loss_svg_with(points, &[], title)
 }
 
-/// Draw the picture of [`loss_svg`] as PNG bytes.
-pub fn loss_png(points: &[LossPoint], title: &str) -> anyhow::Result<Vec<u8>> {
-    to_png((760, 440), |root| draw_loss(root, points, title))
+/// [`loss_svg`] with a reference curve (`[iteration, loss]`): for an optimizer the theory does
+/// not predict, plain SGD at the optimal lr from the same start, drawn dotted grey.
+pub fn loss_svg_with(
+    points: &[LossPoint],
+    reference: &[(usize, f64)],
+    title: &str,
+) -> anyhow::Result<String> {
+    to_svg((760, 440), |root| draw_loss(root, points, reference, title))
+}
+
+/// Draw the picture of [`loss_svg_with`] as PNG bytes.
+pub fn loss_png(
+    points: &[LossPoint],
+    reference: &[(usize, f64)],
+    title: &str,
+) -> anyhow::Result<Vec<u8>> {
+    to_png((760, 440), |root| draw_loss(root, points, reference, title))
 }
 
 fn draw_loss<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     points: &[LossPoint],
+    reference: &[(usize, f64)],
     title: &str,
 ) -> anyhow::Result<()>
 where
@@ -111,6 +126,18 @@ where
         .filter_map(|p| p.predicted.map(|v| (p.iteration as f64, v)))
         .filter(|&(_, v)| drawable_log(v) && v >= lo && v <= hi)
         .collect();
+    let reference: Vec<(f64, f64)> = reference
+        .iter()
+        .filter(|&&(t, v)| drawable_log(v) && v >= lo && v <= hi && t as f64 <= x_max)
+        .map(|&(t, v)| (t as f64, v))
+        .collect();
+    if !reference.is_empty() {
+        let style = BLACK.mix(0.45).stroke_width(1);
+        chart
+            .draw_series(DashedLineSeries::new(reference, 2, 3, style))?
+            .label("plain SGD at the optimal lr (theory)")
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+    }
     if !predicted.is_empty() {
         let style = BLACK.mix(0.8).stroke_width(1);
         chart

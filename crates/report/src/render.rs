@@ -4,7 +4,7 @@ use descent_tensor::Matrix;
 use serde::{Deserialize, Serialize};
 
 use crate::plot_heatmap::{heatmap_png, heatmap_svg};
-use crate::plot_loss::{LossPoint, loss_png, loss_svg};
+use crate::plot_loss::{LossPoint, loss_png, loss_svg_with};
 use crate::plot_modes::{modes_png, modes_svg};
 use crate::plot_singular::{singular_png, singular_svg};
 use crate::plot_spectrum::{spectrum_png, spectrum_svg};
@@ -63,6 +63,8 @@ pub enum Figure {
     Loss {
         /// Its points.
         points: Vec<LossPoint>,
+        /// The theory's reference curve, `[iteration, loss]` (may be empty).
+        reference: Vec<(usize, f64)>,
         /// Its title.
         title: String,
     },
@@ -113,7 +115,11 @@ impl Figure {
     /// The figure as an SVG document.
     pub fn svg(&self) -> anyhow::Result<String> {
         match self {
-            Figure::Loss { points, title } => loss_svg(points, title),
+            Figure::Loss {
+                points,
+                reference,
+                title,
+            } => loss_svg_with(points, reference, title),
             Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
             Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_svg(exact, found),
@@ -129,7 +135,11 @@ impl Figure {
     /// The figure as PNG bytes.
     pub fn png(&self) -> anyhow::Result<Vec<u8>> {
         match self {
-            Figure::Loss { points, title } => loss_png(points, title),
+            Figure::Loss {
+                points,
+                reference,
+                title,
+            } => loss_png(points, reference, title),
             Figure::Heatmap { matrix, title } => heatmap_png(matrix, title),
             Figure::System { a, b, exact, path } => system_png(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_png(exact, found),
@@ -196,6 +206,12 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
         "The loss at each iteration (log scale), with the learning rate when it changes",
         Figure::Loss {
             points: input.points.clone(),
+            reference: input
+                .summary
+                .get("theory")
+                .and_then(|t| t.get("reference"))
+                .and_then(|r| serde_json::from_value(r.clone()).ok())
+                .unwrap_or_default(),
             title: format!("{}: loss", subject(input)),
         },
     )?);

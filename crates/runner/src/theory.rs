@@ -67,6 +67,10 @@ pub struct TheoryFacts {
     /// The predicted error along a few eigendirections (the slowest, the fastest and some
     /// between) against the iteration, for `modes.svg`.
     pub modes: Vec<ModeTrace>,
+    /// For optimizers the theory does not predict, on a quadratic problem: the loss plain SGD at
+    /// the optimal lr would have from the same start (`[iteration, loss]`, thinned), drawn in
+    /// `loss.svg` as the reference.
+    pub reference: Vec<(usize, f64)>,
 }
 
 /// The most eigenvalues kept for `spectrum.svg`, and points per traced mode.
@@ -98,6 +102,9 @@ pub struct RunTheory {
     excited: Vec<f64>,
     kind: String,
     traced: Vec<(usize, Thinned<f64>)>,
+    /// For optimizers the theory does not predict: plain SGD at the optimal lr, its predictor and
+    /// its loss curve.
+    reference: Option<(f64, Predictor, Thinned<f64>)>,
 }
 
 /// SGD's keys from its resolved table, or why it is not predicted.
@@ -156,6 +163,7 @@ impl RunTheory {
             excited: Vec::new(),
             kind,
             traced: Vec::new(),
+            reference: None,
         };
         let Some(x0) = start.first() else {
             theory.why_not = "the problem has no parameter: not predicted".into();
@@ -217,7 +225,19 @@ impl RunTheory {
             Ok(_) => {
                 theory.why_not = "gradient transforms are not linear: not predicted".into();
             }
-            Err(why) => theory.why_not = why,
+            Err(why) => {
+                theory.why_not = why;
+                // Not predicted, but the problem is quadratic: plain SGD at its optimal lr from
+                // the same start is the reference the run can be read against.
+                if let Some(s) = theory.spectrum.as_ref().filter(|s| s.smallest > 0.0) {
+                    let lr = bounds::optimal_plain(s.largest, s.smallest).lr;
+                    theory.reference = Some((
+                        lr,
+                        Predictor::new(modes, theory.floor, Sgd::default()),
+                        Thinned::new(MAX_TRACE),
+                    ));
+                }
+            }
         }
         theory
     }
@@ -229,6 +249,10 @@ impl RunTheory {
 
     /// Note the measured loss of an iteration (progress and the measured rate's window).
     pub fn observe(&mut self, iteration: usize, loss: f64) {
+        if let Some((lr, p, curve)) = &mut self.reference {
+            curve.push(iteration, p.loss());
+            p.step(*lr, None);
+        }
         if let Some(p) = &self.predictor {
             for (i, trace) in &mut self.traced {
                 trace.push(iteration, p.mode_error(*i));
@@ -332,6 +356,10 @@ impl RunTheory {
                 .map_or_else(Vec::new, |s| spread(&s.eigenvalues, MAX_EIGENVALUES)),
             lr,
             momentum: settings.map_or(0.0, |s| s.momentum),
+            reference: self
+                .reference
+                .as_ref()
+                .map_or_else(Vec::new, |(_, _, curve)| curve.items()),
             modes: self
                 .traced
                 .iter()

@@ -252,3 +252,25 @@ fn each_verdict_has_a_run_that_earns_it() {
         "diverging"
     );
 }
+
+#[test]
+fn adam_is_not_predicted_but_gets_plain_sgd_at_the_optimal_lr_as_reference() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml"),
+    )
+    .unwrap()
+    .replace("kind = \"sgd\"", "kind = \"adam\"")
+    .replace("lr = 0.4605170185988092", "lr = 0.1");
+    let keep = run(&text);
+    assert!(keep.records.iter().all(|r| r.predicted_loss.is_none()));
+    let th = keep.summary.unwrap().theory;
+    assert!(!th.predicted && th.explanation.contains("adam is not a linear iteration"));
+    // The reference: plain SGD at 2 / (L + μ) = 0.941 from the same start, whose loss falls by
+    // the optimal rate squared, (15/17)^2, per iteration.
+    assert_eq!(th.optimal_lr, Some(2.0 / 2.125));
+    let r = &th.reference;
+    assert!(r.len() >= 50, "{}", r.len());
+    let (a, b) = (r[30].1, r[31].1);
+    let rate: f64 = 15.0 / 17.0;
+    assert!((b / a - rate * rate).abs() < 1e-6, "{}", b / a);
+}
