@@ -408,11 +408,11 @@ fn the_report_renders_in_headless_chromium() {
             .output()
             .expect("chromium")
     };
-    // The DOM as the browser parsed it: the heading, the verdict and the nine inline pictures.
+    // The DOM as the browser parsed it: the heading, the verdict and the ten inline pictures.
     let dom = browser(&["--dump-dom"]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("descent: diag4"), "{dom}");
-    assert_eq!(dom.matches("<svg").count(), 9);
+    assert_eq!(dom.matches("<svg").count(), 10);
     assert!(dom.contains("What happened"), "{dom}");
     // A screenshot: the page paints (a blank page compresses to a few kilobytes).
     let shot = out.join("report.png");

@@ -15,7 +15,8 @@ use crate::plot_system::{system_png, system_svg};
 pub struct CheckpointData {
     /// The iteration.
     pub iteration: usize,
-    /// The loss there.
+    /// The loss there (JSON writes NaN and infinities as null, read back as NaN).
+    #[serde(deserialize_with = "null_is_nan")]
     pub loss: f64,
     /// How the difference is written (`X @ A - I`).
     pub label: String,
@@ -23,8 +24,22 @@ pub struct CheckpointData {
     pub rows: usize,
     /// Columns of the difference.
     pub cols: usize,
-    /// The difference, row-major.
+    /// The difference, row-major (non-finite entries, null in JSON, read back as NaN).
+    #[serde(deserialize_with = "nulls_are_nan")]
     pub data: Vec<f64>,
+}
+
+/// A number that JSON may hold as null (serde_json writes NaN and infinities so): NaN.
+fn null_is_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// Numbers that JSON may hold as null: NaN for each.
+fn nulls_are_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    Ok(Vec::<Option<f64>>::deserialize(d)?
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
 }
 
 /// Everything the pictures and the report are drawn from.

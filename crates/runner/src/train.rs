@@ -360,7 +360,29 @@ impl Experiment {
             }
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
-        let final_loss = objective.raw(&params).map(|e| e.loss).unwrap_or(f64::NAN);
+        let last = objective.raw(&params).ok();
+        let final_loss = last.as_ref().map_or(f64::NAN, |e| e.loss);
+        // The final iterate's difference too, when checkpoints are on (the loop's are all before
+        // it): the report's grid ends with where the run ended.
+        if let Some(target) = target.as_ref() {
+            let record = Record {
+                iteration: done,
+                lr: schedule.lr(),
+                loss: final_loss,
+                grad_norm: last.as_ref().map_or(f64::NAN, |e| {
+                    e.grads.iter().map(|g| sum_squares(g)).sum::<f64>().sqrt()
+                }),
+                predicted_loss: theory.predicted_loss(),
+            };
+            let checkpoint = Checkpoint {
+                record,
+                difference: objective.evaluator.prediction(&params)?.sub(target)?,
+                label: label.clone(),
+            };
+            for o in observers.iter_mut() {
+                o.checkpoint(&checkpoint)?;
+            }
+        }
         if stop != StopReason::Diverged && !final_loss.is_finite() {
             stop = StopReason::Diverged;
             message = Some(format!(

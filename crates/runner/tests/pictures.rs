@@ -74,8 +74,8 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
     );
     assert_eq!(
         html.matches("<svg").count(),
-        9,
-        "loss, modes, spectrum, error and 5 checkpoints, inline"
+        10,
+        "loss, modes, spectrum, error, 5 checkpoints and the final difference, inline"
     );
     // modes.svg: the notebook's four directions, the slowest shrinking by 1 - 0.4605 / 8 = 0.942
     // per iteration, the fastest by 1 - 0.4605 * 2 = 0.079.
