@@ -3,8 +3,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::figure::{to_png, to_svg};
-use crate::plottable::{drawable, drawable_log, left_out, log_ticks, range};
+use crate::figure::{log_chart, log_mesh, to_png, to_svg};
+use crate::plottable::{drawable, drawable_log, left_out, range};
 
 use crate::format::sci;
 
@@ -99,24 +99,15 @@ where
     .flatten()
     .collect();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .right_y_label_area_size(if lr_changes { 80 } else { 10 })
-        .build_cartesian_2d(
-            0f64..x_max,
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-        )?
-        .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
-    chart
-        .configure_mesh()
-        .x_desc("iteration")
-        .y_desc("loss (log scale)")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| sci(*v, 0))
-        .draw()?;
+    let mut chart = log_chart(
+        root,
+        title,
+        x_max,
+        (lo, hi),
+        if lr_changes { 80 } else { 10 },
+    )?
+    .set_secondary_coord(0f64..x_max, lr_lo..lr_hi);
+    log_mesh(&mut chart, "loss (log scale)")?;
     chart
         .draw_series(LineSeries::new(shown, BLUE.stroke_width(2)))?
         .label("loss")

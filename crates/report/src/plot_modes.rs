@@ -3,9 +3,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::figure::{to_png, to_svg};
+use crate::figure::{log_chart, log_mesh, to_png, to_svg};
 use crate::format::sci;
-use crate::plottable::{drawable_log, log_ticks, range};
+use crate::plottable::{drawable_log, range};
 
 /// The predicted error along one eigendirection, `sqrt(Σ_rows e^2)`, at some iterations.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -54,23 +54,8 @@ where
         .filter_map(|m| m.iterations.last())
         .fold(1usize, |a, &b| a.max(b)) as f64;
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 18))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(
-            0f64..x_max,
-            (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-        )?;
-    chart
-        .configure_mesh()
-        .x_desc("iteration")
-        .y_desc("error along the direction (log scale)")
-        .label_style(("sans-serif", 13))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| sci(*v, 0))
-        .draw()?;
+    let mut chart = log_chart(root, title, x_max, (lo, hi), 0)?;
+    log_mesh(&mut chart, "error along the direction (log scale)")?;
     let last = modes.len().saturating_sub(1);
     for (k, m) in modes.iter().enumerate() {
         // Slowest (smallest λ) in red, fastest in blue, the rest between.

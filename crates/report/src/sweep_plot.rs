@@ -2,10 +2,9 @@
 
 use plotters::prelude::*;
 
-use crate::figure::to_svg;
-use crate::format::sci;
+use crate::figure::{log_chart, log_mesh, to_svg};
 use crate::plot_loss::LossPoint;
-use crate::plottable::{drawable_log, log_ticks, range};
+use crate::plottable::{drawable_log, range};
 
 /// Ten colours that stay distinct on white (Tableau's, without its faint yellow-green).
 pub const PALETTE: [RGBColor; 10] = [
@@ -38,22 +37,8 @@ pub fn sweep_svg(curves: &[(String, Vec<LossPoint>)], title: &str) -> anyhow::Re
     let height = 460 + 18 * curves.len() as u32;
     to_svg((860, height), |root| {
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, ("sans-serif", 18))
-            .margin(12)
-            .x_label_area_size(40)
-            .y_label_area_size(80)
-            .build_cartesian_2d(
-                0f64..x_max,
-                (lo..hi).log_scale().with_key_points(log_ticks(lo, hi)),
-            )?;
-        chart
-            .configure_mesh()
-            .x_desc("iteration")
-            .y_desc("loss (log scale)")
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| sci(*v, 0))
-            .draw()?;
+        let mut chart = log_chart(root, title, x_max, (lo, hi), 0)?;
+        log_mesh(&mut chart, "loss (log scale)")?;
         for (i, (label, curve)) in curves.iter().enumerate() {
             let colour = PALETTE[i % PALETTE.len()].to_rgba();
             chart

@@ -333,14 +333,14 @@ impl Experiment {
                 break;
             }
             if let Some(target) = target.as_ref().filter(|_| t % c.log_every == 0) {
-                let checkpoint = Checkpoint {
+                checkpoint(
+                    observers,
+                    &objective.evaluator,
+                    &params,
+                    target,
                     record,
-                    difference: objective.evaluator.prediction(&params)?.sub(target)?,
-                    label: label.clone(),
-                };
-                for o in observers.iter_mut() {
-                    o.checkpoint(&checkpoint)?;
-                }
+                    &label,
+                )?;
             }
             objective.transform(&mut eval.grads);
             if let Some(momentum) = schedule.momentum() {
@@ -374,14 +374,14 @@ impl Experiment {
                 }),
                 predicted_loss: theory.predicted_loss(),
             };
-            let checkpoint = Checkpoint {
+            checkpoint(
+                observers,
+                &objective.evaluator,
+                &params,
+                target,
                 record,
-                difference: objective.evaluator.prediction(&params)?.sub(target)?,
-                label: label.clone(),
-            };
-            for o in observers.iter_mut() {
-                o.checkpoint(&checkpoint)?;
-            }
+                &label,
+            )?;
         }
         if stop != StopReason::Diverged && !final_loss.is_finite() {
             stop = StopReason::Diverged;
@@ -444,6 +444,26 @@ impl Experiment {
         }
         Ok(summary)
     }
+}
+
+/// Tell `observers` the checkpoint of `record`: the prediction at `params` minus `target`.
+fn checkpoint<F: Real>(
+    observers: &mut [&mut dyn Observer],
+    evaluator: &Evaluator<'_>,
+    params: &[Vec<F>],
+    target: &Matrix,
+    record: Record,
+    label: &str,
+) -> anyhow::Result<()> {
+    let checkpoint = Checkpoint {
+        record,
+        difference: evaluator.prediction(params)?.sub(target)?,
+        label: label.to_string(),
+    };
+    for o in observers.iter_mut() {
+        o.checkpoint(&checkpoint)?;
+    }
+    Ok(())
 }
 
 /// A problem's error as a config error at its key.
