@@ -166,7 +166,10 @@ impl Experiment {
     /// loss (L: the largest eigenvalue of the loss's Hessian); `None` where unknown. Takes a
     /// singular value decomposition, so the loop asks only when a run diverges.
     pub fn stable_lr(&self) -> Option<f64> {
-        let entries = self.problem.target().elem_count();
+        // A batch's objective is the sum of its instances' losses: mse scales by the entries of
+        // one instance, not of the whole stack.
+        let batch = self.problem.linear_form().map_or(1, |f| f.batch.max(1));
+        let entries = self.problem.target().elem_count() / batch;
         self.problem
             .curvature()
             .zip(self.loss.square_sum_scale(entries))

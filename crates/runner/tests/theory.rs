@@ -274,3 +274,20 @@ fn adam_is_not_predicted_but_gets_plain_sgd_at_the_optimal_lr_as_reference() {
     let rate: f64 = 15.0 / 17.0;
     assert!((b / a - rate * rate).abs() < 1e-6, "{}", b / a);
 }
+
+#[test]
+fn a_batch_has_the_stable_lr_of_its_instances() {
+    // Four copies of diag(1, 2, 3, 4) under mse: each instance's L is 2, so 2/L = 1, as for one
+    // instance (the hint used the whole stack's entries and said 4).
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml"),
+    )
+    .unwrap()
+    .replace("side = \"left\"", "side = \"left\"\nbatch = 4");
+    let config = Config::from_text(Path::new("batch.toml"), &text, &[], &Registry::default())
+        .expect("config");
+    let experiment = Experiment::new(config).expect("experiment");
+    assert_eq!(experiment.stable_lr(), Some(1.0));
+    let keep = run(&text);
+    assert_eq!(keep.summary.unwrap().theory.stable_lr, Some(1.0));
+}
