@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{log_chart, log_mesh, to_png, to_svg};
-use crate::plottable::{drawable, drawable_log, left_out, range};
+use crate::plottable::{draw_notes, drawable, drawable_log, left_out, range};
 
 use crate::format::sci;
 
@@ -152,12 +152,6 @@ where
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
-    for (i, note) in notes.iter().enumerate() {
-        root.draw_text(
-            note,
-            &("sans-serif", 12).into_font().color(&RED),
-            (90, 36 + 14 * i as i32),
-        )?;
-    }
+    draw_notes(root, &notes, (90, 36))?;
     Ok(())
 }

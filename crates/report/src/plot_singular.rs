@@ -4,7 +4,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
-use crate::plottable::{drawable, left_out};
+use crate::plottable::{draw_notes, drawable, left_out};
 
 /// The exact singular values (red) and the found ones (blue), both sorted largest first.
 pub fn singular_svg(exact: &[f64], found: &[f64]) -> anyhow::Result<String> {
@@ -88,8 +88,6 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
-    if let Some(note) = note {
-        root.draw_text(&note, &("sans-serif", 12).into_font().color(&RED), (70, 36))?;
-    }
+    draw_notes(root, &Vec::from_iter(note), (70, 36))?;
     Ok(())
 }

@@ -5,7 +5,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figure::{to_png, to_svg};
-use crate::plottable::{drawable, left_out, near};
+use crate::plottable::{draw_notes, drawable, left_out, near};
 
 /// The equations `a_i1 x + a_i2 y = b_i` of `a` (m x 2) and `b` (m x 1) as lines, the exact
 /// solution as a red point, and `path` (the iterates, in order) as a blue line from a hollow start.
@@ -129,8 +129,6 @@ where
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
-    if let Some(note) = note {
-        root.draw_text(&note, &("sans-serif", 12).into_font().color(&RED), (70, 36))?;
-    }
+    draw_notes(root, &Vec::from_iter(note), (70, 36))?;
     Ok(())
 }

@@ -74,6 +74,26 @@ pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks
 }
 
+/// Write `notes` in red, one line each, from `at` (pixels) down: what a picture left out.
+pub fn draw_notes<DB: plotters::prelude::DrawingBackend>(
+    root: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    notes: &[String],
+    at: (i32, i32),
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    use plotters::prelude::*;
+    for (i, note) in notes.iter().enumerate() {
+        root.draw_text(
+            note,
+            &("sans-serif", 12).into_font().color(&RED),
+            (at.0, at.1 + 14 * i as i32),
+        )?;
+    }
+    Ok(())
+}
+
 /// The note for a picture that left `count` values of `what` out, or `None` when it left none.
 pub fn left_out(count: usize, what: &str) -> Option<String> {
     (count > 0).then(|| {

@@ -312,12 +312,7 @@ impl Experiment {
             let mut eval = objective
                 .raw(&params)
                 .with_context(|| format!("evaluating iteration {t}"))?;
-            let grad_norm = eval
-                .grads
-                .iter()
-                .map(|g| sum_squares(g))
-                .sum::<f64>()
-                .sqrt();
+            let grad_norm = norm(&eval.grads);
             let record = Record {
                 iteration: t,
                 lr: schedule.lr(),
@@ -372,9 +367,7 @@ impl Experiment {
                 iteration: done,
                 lr: schedule.lr(),
                 loss: final_loss,
-                grad_norm: last.as_ref().map_or(f64::NAN, |e| {
-                    e.grads.iter().map(|g| sum_squares(g)).sum::<f64>().sqrt()
-                }),
+                grad_norm: last.as_ref().map_or(f64::NAN, |e| norm(&e.grads)),
                 predicted_loss: theory.predicted_loss(),
             };
             checkpoint(
@@ -447,6 +440,11 @@ impl Experiment {
         }
         Ok(summary)
     }
+}
+
+/// The Euclidean norm of the gradient over all parameters.
+fn norm<F: Real>(grads: &[Vec<F>]) -> f64 {
+    grads.iter().map(|g| sum_squares(g)).sum::<f64>().sqrt()
 }
 
 /// Tell `observers` the checkpoint of `record`: the prediction at `params` minus `target`.
