@@ -19,6 +19,14 @@ impl Loss for Huber {
         "huber"
     }
 
+    fn elementwise(&self, entries: usize) -> Option<crate::Elementwise> {
+        Some(crate::Elementwise {
+            f: crate::Pointwise::Huber { delta: self.delta },
+            mean: true,
+            entries,
+        })
+    }
+
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         let d = prediction.sub(target)?;
         let a = abs_torch(&d)?;

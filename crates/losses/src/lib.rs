@@ -12,6 +12,7 @@ mod log_cosh;
 mod loss;
 mod mae;
 mod mse;
+mod pointwise;
 mod squares;
 mod sse;
 
@@ -22,5 +23,6 @@ pub use log_cosh::{LogCosh, LogCoshConfig};
 pub use loss::Loss;
 pub use mae::{Mae, MaeConfig};
 pub use mse::{Mse, MseConfig};
+pub use pointwise::{Elementwise, Pointwise, Term, WithTerm};
 pub use squares::squared_error;
 pub use sse::{Sse, SseConfig};

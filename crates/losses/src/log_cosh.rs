@@ -15,6 +15,14 @@ impl Loss for LogCosh {
         "log_cosh"
     }
 
+    fn elementwise(&self, entries: usize) -> Option<crate::Elementwise> {
+        Some(crate::Elementwise {
+            f: crate::Pointwise::LogCosh,
+            mean: true,
+            entries,
+        })
+    }
+
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         let a = abs_torch(&prediction.sub(target)?)?;
         let tail = a.affine(-2.0, 0.0)?.exp()?.affine(1.0, 1.0)?.log()?;

@@ -2,6 +2,8 @@
 
 use candle_core::{Result, Tensor};
 
+use crate::Elementwise;
+
 /// A loss between a prediction and its target.
 ///
 /// Implementations build the value from candle operations so that `backward` can differentiate it.
@@ -15,6 +17,13 @@ pub trait Loss: Send + Sync {
     /// (`mse`: `1 / entries`, `sse`: 1). `None` otherwise. The runner uses it to name the largest
     /// stable plain-SGD learning rate of a quadratic problem.
     fn square_sum_scale(&self, entries: usize) -> Option<f64> {
+        let _ = entries;
+        None
+    }
+    /// The loss as `scale · Σ f(prediction_i - target_i)` over `entries` entries, for gradients
+    /// on host buffers (`gradient = "auto"`, the default); `None` (the default for a loss of
+    /// one's own) makes runs differentiate [`Loss::loss`] with candle's autodiff instead.
+    fn elementwise(&self, entries: usize) -> Option<Elementwise> {
         let _ = entries;
         None
     }

@@ -15,6 +15,14 @@ impl Loss for Mae {
         "mae"
     }
 
+    fn elementwise(&self, entries: usize) -> Option<crate::Elementwise> {
+        Some(crate::Elementwise {
+            f: crate::Pointwise::Abs,
+            mean: true,
+            entries,
+        })
+    }
+
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         abs_torch(&prediction.sub(target)?)?.mean_all()
     }

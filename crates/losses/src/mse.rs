@@ -17,6 +17,14 @@ impl Loss for Mse {
         "mse"
     }
 
+    fn elementwise(&self, entries: usize) -> Option<crate::Elementwise> {
+        Some(crate::Elementwise {
+            f: crate::Pointwise::Square,
+            mean: true,
+            entries,
+        })
+    }
+
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         crate::squares::squared_error(prediction, target, true)
     }

@@ -14,6 +14,14 @@ impl Loss for Sse {
         "sse"
     }
 
+    fn elementwise(&self, entries: usize) -> Option<crate::Elementwise> {
+        Some(crate::Elementwise {
+            f: crate::Pointwise::Square,
+            mean: false,
+            entries,
+        })
+    }
+
     fn loss(&self, prediction: &Tensor, target: &Tensor) -> Result<Tensor> {
         crate::squares::squared_error(prediction, target, false)
     }

@@ -5,7 +5,7 @@ use descent_losses::Loss;
 use descent_tensor::{Dtype, Matrix, MatrixSource, RandomStreams};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{Errors, Footprint, ProblemError, Shapes};
+use crate::{Errors, Footprint, HostObjective, LinearHost, ProblemError, Shapes};
 
 /// One parameter matrix of a problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,9 +82,22 @@ pub trait Problem: Send + Sync {
     }
     /// For a problem with one parameter whose prediction is linear in it: `X A` or `A X`, with the
     /// matrix `A` and the target, as the problem really uses them (rounded to the run's dtype).
-    /// The runner's analytic gradient (`gradient = "analytic"`) needs it; `None` otherwise.
+    /// The default host gradient ([`Problem::host_f32`]) is built from it; `None` otherwise.
     fn linear_form(&self) -> Option<LinearForm> {
         None
+    }
+    /// The objective under `loss` and its exact gradient on host buffers in `f32`, without
+    /// candle's autodiff (`gradient = "auto"`, the default, uses it where there is one). By
+    /// default it is built from [`Problem::linear_form`]; `None` when the problem has no linear
+    /// form or the loss no [`Loss::elementwise`] form, and runs fall back to autodiff.
+    fn host_f32(&self, loss: &dyn Loss) -> Option<Box<dyn HostObjective<f32>>> {
+        let form = self.linear_form()?;
+        Some(Box::new(LinearHost::<f32>::new(&form, loss)?))
+    }
+    /// [`Problem::host_f32`] in `f64`.
+    fn host_f64(&self, loss: &dyn Loss) -> Option<Box<dyn HostObjective<f64>>> {
+        let form = self.linear_form()?;
+        Some(Box::new(LinearHost::<f64>::new(&form, loss)?))
     }
     /// The iterate as [`Problem::errors`] compares it with the exact answer, where that differs from
     /// the iterate itself (the SVD: triplets sorted by |s|, signs matched), for reports to show

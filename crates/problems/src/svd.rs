@@ -130,6 +130,13 @@ impl Svd {
         })
     }
 
+    /// The host objective in `F` under `loss`.
+    fn host<F: descent_tensor::Real>(&self, loss: &dyn Loss) -> Option<crate::SvdHost<F>> {
+        let (m, n) = self.a_matrix.shape();
+        let k = self.parameters[1].cols;
+        crate::SvdHost::new(self.a_matrix.data(), (m, n, k), self.weight, loss)
+    }
+
     /// The found triplets sorted by |s| (largest first), each signed to match the exact one:
     /// `s >= 0`, and `u . u_exact >= 0` (flipping u and v together).
     pub fn aligned(&self, iterate: &[Matrix]) -> std::result::Result<[Matrix; 3], TensorError> {
@@ -223,6 +230,14 @@ impl Problem for Svd {
 
     fn exact(&self) -> &[Matrix] {
         &self.exact
+    }
+
+    fn host_f32(&self, loss: &dyn Loss) -> Option<Box<dyn crate::HostObjective<f32>>> {
+        Some(Box::new(self.host::<f32>(loss)?))
+    }
+
+    fn host_f64(&self, loss: &dyn Loss) -> Option<Box<dyn crate::HostObjective<f64>>> {
+        Some(Box::new(self.host::<f64>(loss)?))
     }
 
     fn inputs(&self) -> Vec<(String, Matrix)> {

@@ -90,11 +90,25 @@ impl Default for InitConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GradientKind {
-    /// candle's autodiff (the default, and the reference).
+    /// The problem's exact gradient on host buffers where the problem and the loss provide it
+    /// (every built-in problem and loss), candle's autodiff otherwise (the default).
     #[default]
+    Auto,
+    /// candle's autodiff, always (the reference the host gradients are tested against).
     Autodiff,
-    /// The closed form, for problems linear in one parameter under `mse` or `sse`.
+    /// The host gradient, or a config error where the problem or the loss provides none.
     Analytic,
+}
+
+impl GradientKind {
+    /// The name in configs.
+    pub fn name(self) -> &'static str {
+        match self {
+            GradientKind::Auto => "auto",
+            GradientKind::Autodiff => "autodiff",
+            GradientKind::Analytic => "analytic",
+        }
+    }
 }
 
 /// When the theory decomposes the problem (an SVD of its matrix per instance, before iteration 0).
@@ -267,7 +281,7 @@ pub struct Config {
     pub dtype: Dtype,
     /// Device.
     pub device: DeviceKind,
-    /// Autodiff or the analytic gradient.
+    /// How the gradient is computed: `auto` (the default), `autodiff` or `analytic`.
     pub gradient: GradientKind,
     /// The most memory the run may plan to use (`max_memory`; default 75% of what is available).
     pub max_memory: MemoryLimit,
@@ -728,16 +742,7 @@ impl Config {
             put("stop", stop);
         }
         put("dtype", toml::Value::String(self.dtype.name().into()));
-        put(
-            "gradient",
-            toml::Value::String(
-                match self.gradient {
-                    GradientKind::Autodiff => "autodiff",
-                    GradientKind::Analytic => "analytic",
-                }
-                .into(),
-            ),
-        );
+        put("gradient", toml::Value::String(self.gradient.name().into()));
         put(
             "max_memory",
             match self.max_memory {

@@ -13,8 +13,6 @@ macro_rules! say {
     };
 }
 
-mod analytic;
-mod blocks;
 mod config;
 mod console;
 mod context;
@@ -43,7 +41,6 @@ mod transformed;
 
 use std::path::{Path, PathBuf};
 
-pub use analytic::Analytic;
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
 pub use console::{Console, format_matrix, say, sci};
 pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};

@@ -101,6 +101,9 @@ pub struct Summary {
     pub optimizer: String,
     /// The element type.
     pub dtype: String,
+    /// How the gradient was computed: `analytic` (the problem's exact gradient on host buffers)
+    /// or `autodiff` (candle's).
+    pub gradient: String,
     /// The seed.
     pub seed: i64,
     /// Optimizer steps taken.

@@ -8,10 +8,9 @@ use anyhow::Context as _;
 use candle_core::Device;
 use descent_losses::Loss;
 use descent_optim::{Optimizer, Transform};
-use descent_problems::{Problem, ProblemError};
-use descent_tensor::{Dtype, Matrix, Real, sum_squares};
+use descent_problems::{HostObjective, Problem, ProblemError};
+use descent_tensor::{Dtype, Matrix, Real};
 
-use crate::analytic::Analytic;
 use crate::config::{Config, GradientKind};
 use crate::context::RunContext;
 use crate::error::ConfigError;
@@ -40,8 +39,9 @@ pub struct Experiment {
     /// When set (by a SIGTERM or SIGHUP handler), the loop stops before its next iteration, as
     /// `terminated`.
     pub terminate: Option<Arc<AtomicBool>>,
-    /// The closed-form gradient, when the config asks for `gradient = "analytic"`.
-    pub analytic: Option<Analytic>,
+    /// Whether the loop uses the problem's host gradient (`gradient = "auto"` where the problem
+    /// and the loss provide one, or `"analytic"`); candle's autodiff otherwise.
+    pub host_gradient: bool,
     device: Device,
 }
 
@@ -108,24 +108,26 @@ impl Experiment {
         let loss = config.loss.build();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
-        let analytic = match config.gradient {
-            GradientKind::Autodiff => None,
-            GradientKind::Analytic => Some(
-                Analytic::new(problem.as_ref(), loss.as_ref(), config.dtype).ok_or_else(
-                    || {
-                        config.doc.error_at(
-                            "gradient",
-                            format!(
-                                "no analytic gradient for the `{}` problem under the `{}` loss: it needs a \
-                                 problem linear in one parameter (inverse, batched or not, linear_system, \
-                                 indicator) and the mse or sse loss",
-                                problem.kind(),
-                                loss.name()
-                            ),
-                        )
-                    },
-                )?,
-            ),
+        let provided = match config.dtype {
+            Dtype::F32 => problem.host_f32(loss.as_ref()).is_some(),
+            Dtype::F64 => problem.host_f64(loss.as_ref()).is_some(),
+        };
+        let host_gradient = match config.gradient {
+            GradientKind::Autodiff => false,
+            GradientKind::Auto => provided,
+            GradientKind::Analytic if provided => true,
+            GradientKind::Analytic => {
+                return Err(config.doc.error_at(
+                    "gradient",
+                    format!(
+                        "the `{}` problem gives no host gradient under the `{}` loss (a problem or \
+                         loss of one's own without `host_f32`/`host_f64` or `elementwise`); use \
+                         gradient = \"auto\" or \"autodiff\"",
+                        problem.kind(),
+                        loss.name()
+                    ),
+                ));
+            }
         };
         Ok(Self {
             config,
@@ -134,7 +136,7 @@ impl Experiment {
             start,
             interrupt: None,
             terminate: None,
-            analytic,
+            host_gradient,
             device,
         })
     }
@@ -227,7 +229,11 @@ impl Experiment {
                 loss: self.loss.as_ref(),
                 device: self.device.clone(),
             },
-            analytic: self.analytic.as_ref(),
+            host: if self.host_gradient {
+                F::host_objective(self.problem.as_ref(), self.loss.as_ref())
+            } else {
+                None
+            },
             transforms: c
                 .transforms
                 .iter()
@@ -287,6 +293,8 @@ impl Experiment {
                 o.iterate(0, &start)?;
             }
         }
+        // The gradient's buffers, kept for the whole loop.
+        let mut grads: Vec<Vec<F>> = params.iter().map(|p| vec![F::zero(); p.len()]).collect();
         let timer = Instant::now();
         let cause =
             |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
@@ -309,18 +317,17 @@ impl Experiment {
                 ));
                 break;
             }
-            let mut eval = objective
-                .raw(&params)
+            let (loss, grad_norm) = objective
+                .raw_into(&params, &mut grads)
                 .with_context(|| format!("evaluating iteration {t}"))?;
-            let grad_norm = norm(&eval.grads);
             let record = Record {
                 iteration: t,
                 lr: schedule.lr(),
-                loss: eval.loss,
+                loss,
                 grad_norm,
                 predicted_loss: theory.predicted_loss(),
             };
-            theory.observe(t, eval.loss);
+            theory.observe(t, loss);
             last_lr = record.lr;
             for o in observers.iter_mut() {
                 o.record(&record)?;
@@ -340,15 +347,15 @@ impl Experiment {
                     &label,
                 )?;
             }
-            objective.transform(&mut eval.grads);
+            objective.transform(&mut grads);
             if let Some(momentum) = schedule.momentum() {
                 optimizer.set_momentum(momentum);
             }
             optimizer
-                .step(&mut params, &eval.grads, record.lr, &mut objective)
+                .step(&mut params, &grads, record.lr, &mut objective)
                 .with_context(|| format!("optimizer step at iteration {t}"))?;
             theory.step(record.lr, schedule.momentum());
-            schedule.step(eval.loss);
+            schedule.step(loss);
             done = t + 1;
             if wants_iterates {
                 let now = widen(&params);
@@ -358,8 +365,8 @@ impl Experiment {
             }
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
-        let last = objective.raw(&params).ok();
-        let final_loss = last.as_ref().map_or(f64::NAN, |e| e.loss);
+        let last = objective.raw_into(&params, &mut grads).ok();
+        let final_loss = last.map_or(f64::NAN, |(loss, _)| loss);
         // The final iterate's difference too, when checkpoints are on (the loop's are all before
         // it): the report's grid ends with where the run ended.
         if let Some(target) = target.as_ref() {
@@ -367,7 +374,7 @@ impl Experiment {
                 iteration: done,
                 lr: schedule.lr(),
                 loss: final_loss,
-                grad_norm: last.as_ref().map_or(f64::NAN, |e| norm(&e.grads)),
+                grad_norm: last.map_or(f64::NAN, |(_, norm)| norm),
                 predicted_loss: theory.predicted_loss(),
             };
             checkpoint(
@@ -407,6 +414,12 @@ impl Experiment {
                 .unwrap_or("?")
                 .to_string(),
             dtype: c.dtype.name().to_string(),
+            gradient: if self.host_gradient {
+                "analytic"
+            } else {
+                "autodiff"
+            }
+            .to_string(),
             seed: c.seed,
             iterations: done,
             final_loss,
@@ -442,11 +455,6 @@ impl Experiment {
     }
 }
 
-/// The Euclidean norm of the gradient over all parameters.
-fn norm<F: Real>(grads: &[Vec<F>]) -> f64 {
-    grads.iter().map(|g| sum_squares(g)).sum::<f64>().sqrt()
-}
-
 /// Tell `observers` the checkpoint of `record`: the prediction at `params` minus `target`.
 fn checkpoint<F: Real>(
     observers: &mut [&mut dyn Observer],
@@ -479,11 +487,21 @@ fn problem_error(config: &Config, e: ProblemError) -> ConfigError {
 
 /// An element type a run can compute in: picks the optimizer build for it.
 trait Element: Real {
+    fn host_objective(
+        problem: &dyn Problem,
+        loss: &dyn Loss,
+    ) -> Option<Box<dyn HostObjective<Self>>>;
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>>;
     fn transform(factory: &dyn TransformFactory, seed: i64) -> Box<dyn Transform<Self>>;
 }
 
 impl Element for f32 {
+    fn host_objective(
+        problem: &dyn Problem,
+        loss: &dyn Loss,
+    ) -> Option<Box<dyn HostObjective<Self>>> {
+        problem.host_f32(loss)
+    }
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f32()
     }
@@ -493,6 +511,12 @@ impl Element for f32 {
 }
 
 impl Element for f64 {
+    fn host_objective(
+        problem: &dyn Problem,
+        loss: &dyn Loss,
+    ) -> Option<Box<dyn HostObjective<Self>>> {
+        problem.host_f64(loss)
+    }
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f64()
     }

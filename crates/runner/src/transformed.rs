@@ -1,29 +1,52 @@
-//! `Transformed`: the objective as the optimizer sees it, the evaluator's gradient after the `[[transform]]` list.
+//! `Transformed`: the objective as the optimizer sees it, the gradient (host or autodiff) after the `[[transform]]` list.
 
 use descent_optim::{Closure, Evaluation, OptimError, Transform};
-use descent_tensor::Real;
+use descent_problems::HostObjective;
+use descent_tensor::{Real, sum_squares};
 
-use crate::analytic::Analytic;
 use crate::evaluate::Evaluator;
 
-/// The evaluator with the configured gradient transforms applied, in order, to every gradient
+/// The objective with the configured gradient transforms applied, in order, to every gradient
 /// it hands out: the loop's own, and each one a closure-based optimizer (L-BFGS) asks for.
 pub struct Transformed<'a, F> {
-    /// The objective and its autodiff gradient.
+    /// The objective and its autodiff gradient (the reference, and the fallback).
     pub evaluator: Evaluator<'a>,
-    /// The closed-form gradient, used instead of autodiff when the config asks for it.
-    pub analytic: Option<&'a Analytic>,
+    /// The problem's host objective, used instead of autodiff where there is one and the config
+    /// does not ask for autodiff.
+    pub host: Option<Box<dyn HostObjective<F>>>,
     /// The transforms, in config order.
     pub transforms: Vec<Box<dyn Transform<F>>>,
 }
 
 impl<F: Real> Transformed<'_, F> {
-    /// The loss and the untransformed gradient at `params`: analytic when configured, else autodiff.
-    pub fn raw(&self, params: &[Vec<F>]) -> candle_core::Result<Evaluation<F>> {
-        match self.analytic {
-            Some(a) => a.evaluate(params),
-            None => self.evaluator.evaluate_at(params),
+    /// The loss and the gradient norm at `params`, the untransformed gradient written into
+    /// `grads` (one buffer per parameter, kept by the caller: the host path allocates nothing).
+    pub fn raw_into(
+        &mut self,
+        params: &[Vec<F>],
+        grads: &mut [Vec<F>],
+    ) -> candle_core::Result<(f64, f64)> {
+        match &mut self.host {
+            Some(h) => {
+                let e = h.evaluate(params, grads).map_err(candle_core::Error::Msg)?;
+                Ok((e.loss, e.grad_squares.sqrt()))
+            }
+            None => {
+                let e = self.evaluator.evaluate_at(params)?;
+                let squares: f64 = e.grads.iter().map(|g| sum_squares(g)).sum();
+                for (to, from) in grads.iter_mut().zip(e.grads) {
+                    *to = from;
+                }
+                Ok((e.loss, squares.sqrt()))
+            }
         }
+    }
+
+    /// The loss and the untransformed gradient at `params`, in fresh buffers.
+    pub fn raw(&mut self, params: &[Vec<F>]) -> candle_core::Result<Evaluation<F>> {
+        let mut grads: Vec<Vec<F>> = params.iter().map(|p| vec![F::zero(); p.len()]).collect();
+        let (loss, _) = self.raw_into(params, &mut grads)?;
+        Ok(Evaluation { loss, grads })
     }
 
     /// Apply every transform to `grads`, in order.

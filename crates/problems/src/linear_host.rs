@@ -1,0 +1,212 @@
+//! `LinearHost`: the host objective of a problem linear in its one parameter, `X A` or `A X` against a target, under any elementwise loss.
+
+use descent_losses::{Elementwise, Term, WithTerm};
+use descent_tensor::gemm::{Operand, matmul};
+use descent_tensor::{Real, sum_squares};
+
+use crate::LinearForm;
+use crate::host::{HostEval, HostObjective, check_lengths};
+
+/// For `P = X A` (left) or `A X` (right) and a loss `Σ f(P - T)` (scaled): the loss and the
+/// gradient `R Aᵀ` (left) or `Aᵀ R` (right), with `R` the loss's derivative with respect to `P`.
+/// Two matrix products, where autodiff makes them plus a graph.
+///
+/// The products run on host buffers ([`descent_tensor::gemm`]: plain loops for small shapes,
+/// faer's threaded gemm for large ones). Square instances of size 2, 3, 4 or 8, alone or in a
+/// batch, run through fixed-size kernels that compute the residual, the loss's term and
+/// derivative, the gradient and its squares in one pass per instance. Other batches run
+/// instance by instance.
+#[derive(Debug)]
+pub struct LinearHost<F> {
+    left: bool,
+    batch: usize,
+    /// One instance's `A`: `n x m`.
+    n: usize,
+    m: usize,
+    /// One instance's target: `tr x tc`.
+    tr: usize,
+    tc: usize,
+    loss: Elementwise,
+    /// `A` and the target in `F`, row-major, instances stacked by rows.
+    a: Vec<F>,
+    t: Vec<F>,
+    /// The residual's buffer, kept between evaluations: a fresh multi-megabyte allocation every
+    /// iteration costs the kernel's page zeroing (about 8% of an n = 1024 profile).
+    residual: Vec<F>,
+}
+
+impl<F: Real> LinearHost<F> {
+    /// The host objective of `form` under `loss` (given one instance's entries), or `None`
+    /// when the loss has no elementwise form.
+    pub fn new(form: &LinearForm, loss: &dyn descent_losses::Loss) -> Option<Self> {
+        let batch = form.batch.max(1);
+        // A batch's objective is the sum of its instances' losses: each instance's own scale.
+        let (tr, tc) = (form.target.rows() / batch, form.target.cols());
+        let loss = loss.elementwise(tr * tc)?;
+        let cast = |v: &[f64]| v.iter().map(|&x| F::host(x)).collect::<Vec<F>>();
+        Some(Self {
+            left: form.left,
+            batch,
+            n: form.a.rows() / batch,
+            m: form.a.cols(),
+            tr,
+            tc,
+            loss,
+            a: cast(form.a.data()),
+            t: cast(form.target.data()),
+            residual: Vec::new(),
+        })
+    }
+
+    /// The parameter's entries per instance: `X` is `tr x n` (left) or `m x tc` (right).
+    fn x_len(&self) -> usize {
+        if self.left {
+            self.tr * self.n
+        } else {
+            self.m * self.tc
+        }
+    }
+}
+
+impl<F: Real> HostObjective<F> for LinearHost<F> {
+    fn evaluate(&mut self, params: &[Vec<F>], grads: &mut [Vec<F>]) -> Result<HostEval, String> {
+        let x_len = self.x_len();
+        let total = self.batch * x_len;
+        check_lengths("parameter", params, &[total])?;
+        check_lengths("gradient", grads, &[total])?;
+        let (x, g) = (&params[0], &mut grads[0]);
+        let (n, m, tr, tc) = (self.n, self.m, self.tr, self.tc);
+        if n == m && m == tr && tr == tc {
+            let kernel = Squares {
+                left: self.left,
+                x,
+                a: &self.a,
+                t: &self.t,
+                g,
+            };
+            let done = match n {
+                2 => self.loss.dispatch(Fixed::<_, 2>(kernel)),
+                3 => self.loss.dispatch(Fixed::<_, 3>(kernel)),
+                4 => self.loss.dispatch(Fixed::<_, 4>(kernel)),
+                8 => self.loss.dispatch(Fixed::<_, 8>(kernel)),
+                _ => None,
+            };
+            if let Some((sum, grad_squares)) = done {
+                return Ok(HostEval {
+                    loss: self.loss.finish(F::host(sum)),
+                    grad_squares,
+                });
+            }
+        }
+        // Instance by instance through the general products.
+        let d = &mut self.residual;
+        // Every entry is written below before it is read, so a reused buffer needs no clearing.
+        d.resize(self.batch * tr * tc, F::zero());
+        let instances = d
+            .chunks_exact_mut(tr * tc)
+            .zip(x.chunks_exact(x_len))
+            .zip(self.a.chunks_exact(n * m).zip(self.t.chunks_exact(tr * tc)));
+        for ((d, x), (a, t)) in instances {
+            if self.left {
+                matmul(d, Operand::new(x, tr, n), Operand::new(a, n, m), F::one());
+            } else {
+                matmul(d, Operand::new(a, n, m), Operand::new(x, m, tc), F::one());
+            }
+            for (d, &t) in d.iter_mut().zip(t) {
+                *d -= t;
+            }
+        }
+        let loss = self.loss.value_and_derivative(d);
+        let instances = g
+            .chunks_exact_mut(x_len)
+            .zip(d.chunks_exact(tr * tc))
+            .zip(self.a.chunks_exact(n * m));
+        for ((g, d), a) in instances {
+            if self.left {
+                matmul(g, Operand::new(d, tr, tc), Operand::t(a, n, m), F::one());
+            } else {
+                matmul(g, Operand::t(a, n, m), Operand::new(d, tr, tc), F::one());
+            }
+        }
+        Ok(HostEval {
+            loss,
+            grad_squares: sum_squares(g),
+        })
+    }
+}
+
+/// The operands of a batch of square instances stored one after another: the parameter `x`,
+/// the constant `a`, the target `t` and the gradient `g`, for `D = X A - T` (`left`) or `A X - T`.
+struct Squares<'a, F> {
+    left: bool,
+    x: &'a [F],
+    a: &'a [F],
+    t: &'a [F],
+    g: &'a mut [F],
+}
+
+/// [`Squares`] with instances of size `N x N`.
+struct Fixed<'a, F, const N: usize>(Squares<'a, F>);
+
+impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
+    /// The sum of the loss's terms and of the gradient's squares, both in `f64`.
+    type Output = Option<(f64, f64)>;
+
+    /// For each instance: `D = X A - T` (left) or `A X - T` (right), `R` = the loss's
+    /// derivative at `D`, and the gradient `R Aᵀ` (left) or `Aᵀ R` (right), every block `N x N`
+    /// row-major. With `N` known at compile time the loops unroll into vector code; the sums run
+    /// in the same order as [`descent_tensor::gemm`]'s loops.
+    #[inline(always)]
+    fn with<T: Term<F>>(self, term: T) -> Self::Output {
+        let Squares { left, x, a, t, g } = self.0;
+        let size = N * N;
+        let (mut sum, mut squares) = (0.0f64, 0.0f64);
+        let blocks = x
+            .chunks_exact(size)
+            .zip(a.chunks_exact(size))
+            .zip(t.chunks_exact(size))
+            .zip(g.chunks_exact_mut(size));
+        for (((x, a), t), g) in blocks {
+            let rows = |s: &[F]| -> [[F; N]; N] {
+                let mut out = [[F::zero(); N]; N];
+                for (o, r) in out.iter_mut().zip(s.chunks_exact(N)) {
+                    o.copy_from_slice(r);
+                }
+                out
+            };
+            let (x, a, t) = (rows(x), rows(a), rows(t));
+            // D = L R - T, each row of D a sum of rows of R; then the loss's derivative.
+            let (l, r) = if left { (&x, &a) } else { (&a, &x) };
+            let mut dm = [[F::zero(); N]; N];
+            for i in 0..N {
+                for k in 0..N {
+                    for j in 0..N {
+                        dm[i][j] += l[i][k] * r[k][j];
+                    }
+                }
+                for j in 0..N {
+                    let (value, derivative) = term.at(dm[i][j] - t[i][j]);
+                    sum += value;
+                    dm[i][j] = derivative;
+                }
+            }
+            for i in 0..N {
+                for j in 0..N {
+                    let mut s = F::zero();
+                    for k in 0..N {
+                        // Left: (R Aᵀ)_ij = Σ_k R_ik A_jk; right: (Aᵀ R)_ij = Σ_k A_ki R_kj.
+                        s += if left {
+                            dm[i][k] * a[j][k]
+                        } else {
+                            a[k][i] * dm[k][j]
+                        };
+                    }
+                    let w = s.widen();
+                    squares += w * w;
+                    g[i * N + j] = s;
+                }
+            }
+        }
+        Some((sum, squares))
+    }
+}
