@@ -37,6 +37,7 @@ pub struct Elementwise {
 
 impl Elementwise {
     /// The factor in front of the sum: `1 / entries` for a mean, else 1.
+    #[inline]
     pub fn scale(&self) -> f64 {
         if self.mean {
             1.0 / self.entries as f64
@@ -101,6 +102,7 @@ impl Elementwise {
     }
 
     /// The loss from its sum rounded to `F`: scaled by `1 / entries` rounded to `F` for a mean.
+    #[inline]
     pub fn finish<F: Real>(&self, sum: F) -> f64 {
         if self.mean {
             (sum * F::host(self.scale())).widen()

@@ -160,53 +160,74 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
     fn with<T: Term<F>>(self, term: T) -> Self::Output {
         let Squares { left, x, a, t, g } = self.0;
         let size = N * N;
-        let (mut sum, mut squares) = (0.0f64, 0.0f64);
+        // Per-column partial sums: N independent chains of additions, not one long one.
+        let (mut sums, mut squares) = ([0.0f64; N], [0.0f64; N]);
         let blocks = x
             .chunks_exact(size)
             .zip(a.chunks_exact(size))
             .zip(t.chunks_exact(size))
             .zip(g.chunks_exact_mut(size));
         for (((x, a), t), g) in blocks {
-            let rows = |s: &[F]| -> [[F; N]; N] {
-                let mut out = [[F::zero(); N]; N];
-                for (o, r) in out.iter_mut().zip(s.chunks_exact(N)) {
-                    o.copy_from_slice(r);
-                }
-                out
-            };
-            let (x, a, t) = (rows(x), rows(a), rows(t));
-            // D = L R - T, each row of D a sum of rows of R; then the loss's derivative.
+            let (x, a, t) = (rows::<F, N>(x), rows::<F, N>(a), rows::<F, N>(t));
+            // D = L R - T row by row (each row of D a sum of rows of R, in gemm's order), then
+            // the loss's derivative R in place.
             let (l, r) = if left { (&x, &a) } else { (&a, &x) };
             let mut dm = [[F::zero(); N]; N];
             for i in 0..N {
+                let mut row = [F::zero(); N];
                 for k in 0..N {
                     for j in 0..N {
-                        dm[i][j] += l[i][k] * r[k][j];
+                        row[j] += l[i][k] * r[k][j];
                     }
                 }
                 for j in 0..N {
-                    let (value, derivative) = term.at(dm[i][j] - t[i][j]);
-                    sum += value;
-                    dm[i][j] = derivative;
+                    let (value, derivative) = term.at(row[j] - t[i][j]);
+                    sums[j] += value;
+                    row[j] = derivative;
                 }
+                dm[i] = row;
             }
-            for i in 0..N {
-                for j in 0..N {
-                    let mut s = F::zero();
-                    for k in 0..N {
-                        // Left: (R Aᵀ)_ij = Σ_k R_ik A_jk; right: (Aᵀ R)_ij = Σ_k A_ki R_kj.
-                        s += if left {
-                            dm[i][k] * a[j][k]
-                        } else {
-                            a[k][i] * dm[k][j]
-                        };
+            // The gradient row by row: left, (R Aᵀ)_i = Σ_k R_ik (Aᵀ)_k; right, (Aᵀ R)_i =
+            // Σ_k A_ki R_k. Each entry sums over k in order, as gemm's loops.
+            let at = if left { transpose(&a) } else { a };
+            for (i, out) in g.chunks_exact_mut(N).enumerate() {
+                let mut row = [F::zero(); N];
+                for k in 0..N {
+                    let c = if left { dm[i][k] } else { at[k][i] };
+                    let v = if left { &at[k] } else { &dm[k] };
+                    for j in 0..N {
+                        row[j] += c * v[j];
                     }
-                    let w = s.widen();
-                    squares += w * w;
-                    g[i * N + j] = s;
                 }
+                for j in 0..N {
+                    let w = row[j].widen();
+                    squares[j] += w * w;
+                }
+                out.copy_from_slice(&row);
             }
         }
-        Some((sum, squares))
+        Some((sums.iter().sum(), squares.iter().sum()))
     }
+}
+
+/// The `N x N` row-major block `s` as an array of rows.
+#[inline(always)]
+fn rows<F: Real, const N: usize>(s: &[F]) -> [[F; N]; N] {
+    let mut out = [[F::zero(); N]; N];
+    for (o, r) in out.iter_mut().zip(s.chunks_exact(N)) {
+        o.copy_from_slice(r);
+    }
+    out
+}
+
+/// The transpose of an `N x N` block.
+#[inline(always)]
+fn transpose<F: Real, const N: usize>(m: &[[F; N]; N]) -> [[F; N]; N] {
+    let mut out = [[F::zero(); N]; N];
+    for (i, row) in m.iter().enumerate() {
+        for (j, &v) in row.iter().enumerate() {
+            out[j][i] = v;
+        }
+    }
+    out
 }

@@ -196,6 +196,10 @@ fn default_log_every() -> usize {
     20
 }
 
+fn default_metrics_every() -> usize {
+    1
+}
+
 fn part(kind: &str) -> Table {
     let mut t = Table::new();
     t.insert("kind".into(), toml::Value::String(kind.into()));
@@ -216,6 +220,8 @@ struct RawConfig {
     stop: StopConfig,
     #[serde(default = "default_log_every")]
     log_every: usize,
+    #[serde(default = "default_metrics_every")]
+    metrics_every: usize,
     #[serde(default)]
     dtype: Dtype,
     #[serde(default)]
@@ -277,6 +283,9 @@ pub struct Config {
     pub stop: StopConfig,
     /// Print the loss and the difference every `log_every` iterations (0: never).
     pub log_every: usize,
+    /// Write every `metrics_every`-th iteration's row to metrics.csv (1, the default: every
+    /// row), and always the last; to thin the file of a long run.
+    pub metrics_every: usize,
     /// Element type.
     pub dtype: Dtype,
     /// Device.
@@ -395,6 +404,12 @@ impl Config {
             return Err(doc.error_at(iterations.0, "must be at least 1".into()));
         }
         let iterations = iterations.1;
+        if raw.metrics_every == 0 {
+            return Err(doc.error_at(
+                "metrics_every",
+                "must be at least 1 (1 writes every iteration's row to metrics.csv)".into(),
+            ));
+        }
         if let Err((key, reason)) = raw.stop.check() {
             return Err(doc.error_at(&format!("stop.{key}"), reason));
         }
@@ -507,6 +522,7 @@ impl Config {
             iterations,
             stop,
             log_every: raw.log_every,
+            metrics_every: raw.metrics_every,
             dtype: raw.dtype,
             device: raw.device,
             gradient: raw.gradient,
@@ -726,6 +742,10 @@ impl Config {
         put("seed", toml::Value::Integer(self.seed));
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
+        put(
+            "metrics_every",
+            toml::Value::Integer(self.metrics_every as i64),
+        );
         put("tolerance", toml::Value::Float(self.tolerance));
         put(
             "theory",

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use descent_tensor::{Dtype, Matrix};
 
+use crate::metrics::MetricsWriter;
 use crate::npy::npy_bytes;
 use crate::observer::{Observer, Record, Summary};
 
@@ -145,17 +146,22 @@ pub fn create_run_dir(root: &Path, name: &str, out: Option<&Path>) -> anyhow::Re
 pub struct RunFiles {
     dir: PathBuf,
     dtype: Dtype,
-    metrics: Option<csv::Writer<fs::File>>,
+    metrics: Option<MetricsWriter>,
     metrics_tmp: PathBuf,
 }
 
 impl RunFiles {
-    /// Files for a run in `dir`, starting with the resolved config.
-    pub fn new(dir: PathBuf, dtype: Dtype, resolved_config: &str) -> anyhow::Result<Self> {
+    /// Files for a run in `dir`, starting with the resolved config; metrics.csv gets every
+    /// `metrics_every`-th row (and the last).
+    pub fn new(
+        dir: PathBuf,
+        dtype: Dtype,
+        resolved_config: &str,
+        metrics_every: usize,
+    ) -> anyhow::Result<Self> {
         write_bytes_atomic(&dir.join("config.toml"), resolved_config.as_bytes())?;
         let tmp = temporary(&dir.join("metrics.csv"));
-        let metrics =
-            csv::Writer::from_path(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        let metrics = MetricsWriter::create(&tmp, metrics_every)?;
         Ok(Self {
             dir,
             dtype,
@@ -185,16 +191,14 @@ impl RunFiles {
 impl Observer for RunFiles {
     fn record(&mut self, record: &Record) -> anyhow::Result<()> {
         if let Some(w) = &mut self.metrics {
-            w.serialize(record)?;
+            w.push(record)?;
         }
         Ok(())
     }
 
     fn finish(&mut self, summary: &Summary, result: &[(String, Matrix)]) -> anyhow::Result<()> {
         if let Some(w) = self.metrics.take() {
-            let file = w
-                .into_inner()
-                .map_err(|e| anyhow::anyhow!("writing metrics.csv: {}", e.error()))?;
+            let file = w.finish()?;
             file.sync_all()?;
             let tmp = &self.metrics_tmp;
             fs::rename(tmp, self.dir.join("metrics.csv"))

@@ -23,6 +23,7 @@ mod hint;
 mod init;
 mod locate;
 mod memory;
+mod metrics;
 mod npy;
 mod observer;
 mod overrides;
@@ -166,7 +167,7 @@ pub fn run_experiment(
     experiment.interrupt = options.interrupt.clone();
     experiment.terminate = options.terminate.clone();
     let c = &experiment.config;
-    let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml())?;
+    let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml(), c.metrics_every)?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
     let mut pictures = Pictures::new(dir.clone(), c.resolved_toml(), options.png);
     let summary = experiment.run(&mut [&mut console, &mut files, &mut pictures])?;

@@ -22,8 +22,10 @@ impl<T: Clone> Thinned<T> {
     }
 
     /// Offer item number `index` (indices must increase).
+    #[inline]
     pub fn push(&mut self, index: usize, item: T) {
-        if index.is_multiple_of(self.stride) {
+        // The stride is a power of two: a mask, not a division, on every push.
+        if index & (self.stride - 1) == 0 {
             self.items.push((index, item.clone()));
             if self.items.len() > self.cap {
                 self.stride *= 2;

@@ -23,18 +23,22 @@ pub trait Real:
 }
 
 impl Real for f32 {
+    #[inline(always)]
     fn host(x: f64) -> Self {
         x as f32
     }
+    #[inline(always)]
     fn widen(self) -> f64 {
         f64::from(self)
     }
 }
 
 impl Real for f64 {
+    #[inline(always)]
     fn host(x: f64) -> Self {
         x
     }
+    #[inline(always)]
     fn widen(self) -> f64 {
         self
     }

@@ -1,0 +1,189 @@
+//! `MetricsWriter`: metrics.csv's rows formatted and written on a thread of their own, so the loop only copies each record into a buffer.
+
+use std::fs::File;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+use anyhow::Context as _;
+
+use crate::observer::Record;
+
+/// Records handed to the writer thread at a time.
+const CHUNK: usize = 4096;
+
+/// Formatting a row (four floats through ryu and csv) costs more than an iteration of a small
+/// problem, so the loop only appends the record to a chunk; full chunks go to a writer thread
+/// that serializes them with the csv crate (the same bytes as writing them in the loop) and
+/// sends the emptied buffers back. Every `every`-th record is kept, and the last one always.
+#[derive(Debug)]
+pub struct MetricsWriter {
+    every: usize,
+    /// Counts down to the next kept record.
+    skip: usize,
+    chunk: Vec<Record>,
+    /// The last record offered, if it was not kept.
+    last: Option<Record>,
+    full: Option<SyncSender<Vec<Record>>>,
+    empty: Receiver<Vec<Record>>,
+    thread: Option<JoinHandle<anyhow::Result<File>>>,
+}
+
+impl MetricsWriter {
+    /// A writer of `path` (created now) keeping every `every`-th record (`every` >= 1).
+    pub fn create(path: &Path, every: usize) -> anyhow::Result<Self> {
+        let writer =
+            csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+        // Two chunks in flight: the loop waits only when the writer is two chunks behind.
+        let (full, chunks) = sync_channel::<Vec<Record>>(2);
+        let (give_back, empty) = sync_channel::<Vec<Record>>(4);
+        let thread = std::thread::Builder::new()
+            .name("metrics.csv".into())
+            .spawn(move || write_chunks(writer, chunks, give_back))
+            .context("starting the metrics.csv writer thread")?;
+        Ok(Self {
+            every: every.max(1),
+            skip: 0,
+            chunk: Vec::with_capacity(CHUNK),
+            last: None,
+            full: Some(full),
+            empty,
+            thread: Some(thread),
+        })
+    }
+
+    /// Offer one record: kept when it is the `every`-th.
+    #[inline]
+    pub fn push(&mut self, record: &Record) -> anyhow::Result<()> {
+        if self.skip > 0 {
+            self.skip -= 1;
+            self.last = Some(*record);
+            return Ok(());
+        }
+        self.skip = self.every - 1;
+        self.last = None;
+        self.chunk.push(*record);
+        if self.chunk.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(())
+    }
+
+    /// Hand the chunk to the writer thread and take an emptied one back (or a new one).
+    fn send(&mut self) -> anyhow::Result<()> {
+        let next = self
+            .empty
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let chunk = std::mem::replace(&mut self.chunk, next);
+        let sent = self.full.as_ref().map(|full| full.send(chunk));
+        if let Some(Err(_)) = sent {
+            // The writer stopped: its error says why.
+            self.full = None;
+            return match self.join() {
+                Err(e) => Err(e),
+                Ok(_) => Err(anyhow::anyhow!("the metrics.csv writer stopped early")),
+            };
+        }
+        Ok(())
+    }
+
+    /// Write what is left (and the last record, if it was skipped), wait for the thread and
+    /// return the file, flushed.
+    pub fn finish(mut self) -> anyhow::Result<File> {
+        if let Some(last) = self.last.take() {
+            self.chunk.push(last);
+        }
+        if !self.chunk.is_empty() {
+            self.send()?;
+        }
+        self.full = None;
+        self.join()
+    }
+
+    /// Close the channel and wait for the writer thread's outcome.
+    fn join(&mut self) -> anyhow::Result<File> {
+        self.full = None;
+        match self.thread.take() {
+            Some(thread) => thread
+                .join()
+                .map_err(|_| anyhow::anyhow!("the metrics.csv writer thread panicked"))?,
+            None => anyhow::bail!("the metrics.csv writer has already stopped"),
+        }
+    }
+}
+
+/// The writer thread: serialize every record of every chunk, then flush.
+fn write_chunks(
+    mut writer: csv::Writer<File>,
+    chunks: Receiver<Vec<Record>>,
+    give_back: SyncSender<Vec<Record>>,
+) -> anyhow::Result<File> {
+    for mut chunk in chunks {
+        for record in &chunk {
+            writer.serialize(record).context("writing metrics.csv")?;
+        }
+        chunk.clear();
+        // The loop may have enough buffers already; then this one is dropped.
+        let _ = give_back.try_send(chunk);
+    }
+    writer
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("writing metrics.csv: {}", e.error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(iteration: usize) -> Record {
+        Record {
+            iteration,
+            lr: 0.1,
+            loss: 1.0 / (iteration as f64 + 1.0),
+            grad_norm: f64::NAN,
+            predicted_loss: if iteration.is_multiple_of(2) { Some(0.5) } else { None },
+        }
+    }
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("descent-metrics-{name}-{}", std::process::id()))
+    }
+
+    #[test]
+    fn the_thread_writes_the_bytes_the_csv_writer_writes() {
+        let (ours, theirs) = (temp("ours"), temp("theirs"));
+        let mut w = MetricsWriter::create(&ours, 1).unwrap();
+        let mut direct = csv::Writer::from_path(&theirs).unwrap();
+        // Several chunks and a partial one.
+        for t in 0..(2 * CHUNK + 17) {
+            w.push(&record(t)).unwrap();
+            direct.serialize(record(t)).unwrap();
+        }
+        w.finish().unwrap().sync_all().unwrap();
+        direct.flush().unwrap();
+        assert_eq!(
+            std::fs::read(&ours).unwrap(),
+            std::fs::read(&theirs).unwrap()
+        );
+        std::fs::remove_file(ours).ok();
+        std::fs::remove_file(theirs).ok();
+    }
+
+    #[test]
+    fn every_kth_row_is_kept_and_the_last_always() {
+        let path = temp("thin");
+        let mut w = MetricsWriter::create(&path, 3).unwrap();
+        for t in 0..8 {
+            w.push(&record(t)).unwrap();
+        }
+        w.finish().unwrap();
+        let mut reader = csv::Reader::from_path(&path).unwrap();
+        let kept: Vec<usize> = reader
+            .deserialize::<crate::files::MetricsRow>()
+            .map(|r| r.unwrap().iteration)
+            .collect();
+        assert_eq!(kept, [0, 3, 6, 7]);
+        std::fs::remove_file(path).ok();
+    }
+}
