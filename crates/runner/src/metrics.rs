@@ -142,7 +142,11 @@ mod tests {
             lr: 0.1,
             loss: 1.0 / (iteration as f64 + 1.0),
             grad_norm: f64::NAN,
-            predicted_loss: if iteration.is_multiple_of(2) { Some(0.5) } else { None },
+            predicted_loss: if iteration.is_multiple_of(2) {
+                Some(0.5)
+            } else {
+                None
+            },
         }
     }
 

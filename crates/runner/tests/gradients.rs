@@ -19,7 +19,7 @@ fn experiment(problem: &str, loss: &str, dtype: &str) -> Experiment {
     Experiment::new(config(&text, &Registry::default())).unwrap_or_else(|e| panic!("{e}"))
 }
 
-const PROBLEMS: [&str; 16] = [
+const PROBLEMS: [&str; 18] = [
     "kind = \"inverse\"\nmatrix = { normal = [5, 5] }",
     "kind = \"inverse\"\nside = \"right\"\nmatrix = { normal = [5, 5] }",
     // The fixed-size kernels (n = 2, 3, 4, 8), alone.
@@ -40,6 +40,8 @@ const PROBLEMS: [&str; 16] = [
     // The SVD: its product, and its two orthogonality penalties (a truncated rank too).
     "kind = \"svd\"\nmatrix = { normal = [6, 4] }",
     "kind = \"svd\"\nmatrix = { normal = [5, 7] }\nrank = 2\northogonality = 0.5",
+    "kind = \"svd\"\nmatrix = { rows = [[1.3]] }",
+    "kind = \"svd\"\nmatrix = { normal = [1, 3] }",
 ];
 
 const LOSSES: [&str; 6] = [
