@@ -221,7 +221,11 @@ impl Problem for Inverse {
             ),
             Fact::new(
                 "condition number",
-                format!("{} (of A)", number(self.condition)),
+                format!(
+                    "{} (of A{})",
+                    number(self.condition),
+                    crate::report::condition_norm(&self.matrix)
+                ),
             ),
         ]
     }

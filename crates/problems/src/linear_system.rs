@@ -231,7 +231,11 @@ impl Problem for LinearSystem {
             Fact::new("exact answer", source),
             Fact::new(
                 "condition number",
-                format!("{} (of A)", number(self.condition)),
+                format!(
+                    "{} (of A{})",
+                    number(self.condition),
+                    crate::report::condition_norm(&self.a_matrix)
+                ),
             ),
         ];
         if let Some(x) = result.first() {

@@ -49,6 +49,17 @@ pub fn scaled_transpose(a: &Matrix) -> Matrix {
     })
 }
 
+/// How a square matrix's condition number was found, for its fact: nothing for the 2-norm one
+/// (from its singular values), `, 1-norm, from its LU` above
+/// [`descent_tensor::exact::SVD_CONDITION_MAX`].
+pub(crate) fn condition_norm(a: &Matrix) -> &'static str {
+    if a.rows() == a.cols() && descent_tensor::exact::condition_is_estimated(a.rows()) {
+        ", 1-norm, from its LU"
+    } else {
+        ""
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,20 +10,25 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::format::sci;
 use crate::plottable::drawable;
 
-/// The most cells drawn along each side; larger matrices are shown as blocks (each the entry of
-/// largest magnitude in its block, sign kept).
+/// The most cells drawn along each side of a matrix shown entry by entry.
 pub const MAX_CELLS: usize = 64;
 
-/// `m` shrunk to at most `MAX_CELLS` a side by taking, in each block, the entry of largest magnitude.
+/// The most blocks along each side of a larger matrix, shown as blocks (each the entry of
+/// largest magnitude in its block, sign kept): a picture of 32 x 32 cells is about 100 KB of
+/// SVG, so a run's dozen heatmaps and the report that inlines them stay within a few MB.
+pub const MAX_BLOCKS: usize = 32;
+
+/// `m` itself up to `MAX_CELLS` a side, else shrunk to at most `MAX_BLOCKS` a side by taking,
+/// in each block, the entry of largest magnitude.
 pub fn blocks(m: &Matrix) -> Matrix {
     let (rows, cols) = m.shape();
-    let (br, bc) = (
-        rows.div_ceil(MAX_CELLS).max(1),
-        cols.div_ceil(MAX_CELLS).max(1),
-    );
-    if br == 1 && bc == 1 {
+    if rows <= MAX_CELLS && cols <= MAX_CELLS {
         return m.clone();
     }
+    let (br, bc) = (
+        rows.div_ceil(MAX_BLOCKS).max(1),
+        cols.div_ceil(MAX_BLOCKS).max(1),
+    );
     Matrix::from_fn(rows.div_ceil(br), cols.div_ceil(bc), |i, j| {
         let mut best = 0.0f64;
         for r in i * br..((i + 1) * br).min(rows) {
@@ -242,8 +247,10 @@ mod tests {
     fn large_matrices_are_shown_as_blocks_keeping_the_largest_entry() {
         let m = Matrix::from_fn(130, 3, |i, j| if (i, j) == (129, 2) { -5.0 } else { 0.1 });
         let b = blocks(&m);
-        assert_eq!(b.shape(), (44, 3), "blocks of 3 rows: 130 = 43 * 3 + 1");
-        assert_eq!(b.get(43, 2), -5.0);
+        assert_eq!(b.shape(), (26, 3), "blocks of 5 rows: 130 = 26 * 5");
+        assert_eq!(b.get(25, 2), -5.0);
+        let square = Matrix::from_fn(64, 64, |i, j| (i * 64 + j) as f64);
+        assert_eq!(blocks(&square), square, "up to 64 a side, every entry");
         assert_eq!(blocks(&Matrix::identity(4)), Matrix::identity(4));
     }
 }

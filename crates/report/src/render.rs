@@ -27,6 +27,29 @@ pub struct CheckpointData {
     /// The difference, row-major (non-finite entries, null in JSON, read back as NaN).
     #[serde(deserialize_with = "nulls_are_nan")]
     pub data: Vec<f64>,
+    /// The shape of the whole difference when `data` holds only its heatmap's blocks (a
+    /// matrix larger than 64 a side: each block's entry of largest magnitude), so that the
+    /// file stays small; `None` when `data` is the difference itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks_of: Option<[usize; 2]>,
+}
+
+impl CheckpointData {
+    /// A checkpoint of `difference`, kept whole up to 64 a side, else as its heatmap's blocks.
+    pub fn new(iteration: usize, loss: f64, label: String, difference: &Matrix) -> Self {
+        let shown = crate::plot_heatmap::blocks(difference);
+        let blocks_of =
+            (shown.shape() != difference.shape()).then(|| [difference.rows(), difference.cols()]);
+        Self {
+            iteration,
+            loss,
+            label,
+            rows: shown.rows(),
+            cols: shown.cols(),
+            data: shown.data().to_vec(),
+            blocks_of,
+        }
+    }
 }
 
 /// A number that JSON may hold as null (serde_json writes NaN and infinities so): NaN.
@@ -262,8 +285,14 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
                 crate::format::sci(c.loss, 3)
             ),
             Figure::Heatmap {
+                title: match c.blocks_of {
+                    Some([r, k]) => format!(
+                        "{} at t = {} ({r}x{k} shown as {}x{} blocks)",
+                        c.label, c.iteration, c.rows, c.cols
+                    ),
+                    None => format!("{} at t = {}", c.label, c.iteration),
+                },
                 matrix: m,
-                title: format!("{} at t = {}", c.label, c.iteration),
             },
         )?);
     }

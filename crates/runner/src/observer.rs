@@ -120,6 +120,9 @@ pub struct Summary {
     pub rel_error: f64,
     /// Wall-clock seconds of the loop.
     pub wall_seconds: f64,
+    /// Seconds from the start of building the experiment (reading its matrices, the exact
+    /// answers, the theory) to iteration 0.
+    pub setup_seconds: f64,
     /// Iterations per second of wall time.
     pub iterations_per_second: f64,
     /// Facts about the problem (exact answer's source, condition number, ...).

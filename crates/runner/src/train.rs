@@ -42,7 +42,11 @@ pub struct Experiment {
     /// Whether the loop uses the problem's host gradient (`gradient = "auto"` where the problem
     /// and the loss provide one, or `"analytic"`); candle's autodiff otherwise.
     pub host_gradient: bool,
+    /// The host objective, built once: a run takes it and puts it back when it ends.
+    host: std::sync::Mutex<Option<HostBox>>,
     device: Device,
+    /// When [`Experiment::new`] started: `setup_seconds` runs from here to iteration 0.
+    created: Instant,
 }
 
 impl Experiment {
@@ -94,6 +98,7 @@ impl Experiment {
     /// Build the problem and the loss of a resolved config; bad values are config errors. The
     /// memory estimate ([`Experiment::estimate`]) is checked first.
     pub fn new(config: Config) -> Result<Self, ConfigError> {
+        let created = Instant::now();
         Self::estimate(&config)?;
         let device = config
             .device
@@ -108,14 +113,17 @@ impl Experiment {
         let loss = config.loss.build();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
-        let provided = match config.dtype {
-            Dtype::F32 => problem.host_f32(loss.as_ref()).is_some(),
-            Dtype::F64 => problem.host_f64(loss.as_ref()).is_some(),
+        let host = match config.gradient {
+            GradientKind::Autodiff => None,
+            GradientKind::Auto | GradientKind::Analytic => match config.dtype {
+                Dtype::F32 => problem.host_f32(loss.as_ref()).map(HostBox::F32),
+                Dtype::F64 => problem.host_f64(loss.as_ref()).map(HostBox::F64),
+            },
         };
-        let host_gradient = match config.gradient {
-            GradientKind::Autodiff => false,
-            GradientKind::Auto => provided,
-            GradientKind::Analytic if provided => true,
+        let host_gradient = host.is_some();
+        match config.gradient {
+            GradientKind::Autodiff | GradientKind::Auto => {}
+            GradientKind::Analytic if host_gradient => {}
             GradientKind::Analytic => {
                 return Err(config.doc.error_at(
                     "gradient",
@@ -128,7 +136,7 @@ impl Experiment {
                     ),
                 ));
             }
-        };
+        }
         Ok(Self {
             config,
             problem,
@@ -137,7 +145,9 @@ impl Experiment {
             interrupt: None,
             terminate: None,
             host_gradient,
+            host: std::sync::Mutex::new(host),
             device,
+            created,
         })
     }
 
@@ -230,7 +240,7 @@ impl Experiment {
                 device: self.device.clone(),
             },
             host: if self.host_gradient {
-                F::host_objective(self.problem.as_ref(), self.loss.as_ref())
+                self.take_host::<F>()
             } else {
                 None
             },
@@ -296,6 +306,7 @@ impl Experiment {
         // The gradient's buffers, kept for the whole loop.
         let mut grads: Vec<Vec<F>> = params.iter().map(|p| vec![F::zero(); p.len()]).collect();
         let timer = Instant::now();
+        let setup_seconds = timer.duration_since(self.created).as_secs_f64();
         let cause =
             |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
         let mut rules = StopRules::new(&c.stop, &cause);
@@ -428,6 +439,7 @@ impl Experiment {
             max_abs_error: errors.max_abs,
             rel_error: errors.rel_frobenius,
             wall_seconds,
+            setup_seconds,
             iterations_per_second: if wall_seconds > 0.0 {
                 done as f64 / wall_seconds
             } else {
@@ -448,11 +460,41 @@ impl Experiment {
                 stop == StopReason::Diverged,
             ),
         };
+        if let Some(host) = objective.host.take() {
+            self.put_back(host);
+        }
         for o in observers.iter_mut() {
             o.finish(&summary, &result)?;
         }
         Ok(summary)
     }
+
+    /// The stored host objective in `F` (built by [`Experiment::new`]), or a new one when a run
+    /// before this one ended early and did not give it back.
+    fn take_host<F: Element>(&self) -> Option<Box<dyn HostObjective<F>>> {
+        let stored = self
+            .host
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        stored
+            .and_then(F::unbox)
+            .or_else(|| F::host_objective(self.problem.as_ref(), self.loss.as_ref()))
+    }
+
+    /// Keep the host objective for the next run of this experiment.
+    fn put_back<F: Element>(&self, host: Box<dyn HostObjective<F>>) {
+        *self
+            .host
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(F::boxed(host));
+    }
+}
+
+/// A host objective in the run's dtype.
+enum HostBox {
+    F32(Box<dyn HostObjective<f32>>),
+    F64(Box<dyn HostObjective<f64>>),
 }
 
 /// Tell `observers` the checkpoint of `record`: the prediction at `params` minus `target`.
@@ -491,6 +533,8 @@ trait Element: Real {
         problem: &dyn Problem,
         loss: &dyn Loss,
     ) -> Option<Box<dyn HostObjective<Self>>>;
+    fn unbox(host: HostBox) -> Option<Box<dyn HostObjective<Self>>>;
+    fn boxed(host: Box<dyn HostObjective<Self>>) -> HostBox;
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>>;
     fn transform(factory: &dyn TransformFactory, seed: i64) -> Box<dyn Transform<Self>>;
 }
@@ -501,6 +545,15 @@ impl Element for f32 {
         loss: &dyn Loss,
     ) -> Option<Box<dyn HostObjective<Self>>> {
         problem.host_f32(loss)
+    }
+    fn unbox(host: HostBox) -> Option<Box<dyn HostObjective<Self>>> {
+        match host {
+            HostBox::F32(h) => Some(h),
+            HostBox::F64(_) => None,
+        }
+    }
+    fn boxed(host: Box<dyn HostObjective<Self>>) -> HostBox {
+        HostBox::F32(host)
     }
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f32()
@@ -516,6 +569,15 @@ impl Element for f64 {
         loss: &dyn Loss,
     ) -> Option<Box<dyn HostObjective<Self>>> {
         problem.host_f64(loss)
+    }
+    fn unbox(host: HostBox) -> Option<Box<dyn HostObjective<Self>>> {
+        match host {
+            HostBox::F64(h) => Some(h),
+            HostBox::F32(_) => None,
+        }
+    }
+    fn boxed(host: Box<dyn HostObjective<Self>>) -> HostBox {
+        HostBox::F64(host)
     }
     fn optimizer(factory: &dyn OptimizerFactory) -> Box<dyn Optimizer<Self>> {
         factory.build_f64()

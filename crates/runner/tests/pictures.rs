@@ -324,3 +324,42 @@ fn the_indicator_report_prints_pinv_and_its_heatmap_cells_are_square() {
     assert!(square >= 51, "{square} square cells of {}", cells.len());
     std::fs::remove_dir_all(out).ok();
 }
+
+/// A 300 x 300 inverse with a checkpoint every iteration: the differences are kept as their
+/// heatmaps' 30 x 30 blocks (each the entry of largest magnitude), so checkpoints.json and the
+/// pictures stay small, the titles say so, and `report` redraws the same pictures from them.
+#[test]
+fn large_differences_are_kept_as_their_heatmaps_blocks() {
+    let out = run(
+        "diag4",
+        "blocks",
+        &[
+            "problem.matrix={ spd = 300, cond = 2.0 }",
+            "iterations=20",
+            "log_every=1",
+            "optimizer.lr=0.5",
+        ],
+    );
+    let text = std::fs::read_to_string(out.join("checkpoints.json")).expect("checkpoints.json");
+    let checkpoints: Vec<serde_json::Value> = serde_json::from_str(&text).expect("json");
+    assert!(checkpoints.len() >= 2);
+    for c in &checkpoints {
+        assert_eq!(c["rows"], 30, "{c}");
+        assert_eq!(c["cols"], 30);
+        assert_eq!(c["blocks_of"], serde_json::json!([300, 300]));
+    }
+    let others: u64 = std::fs::read_dir(&out)
+        .expect("dir")
+        .map(|e| e.expect("entry"))
+        .filter(|e| e.file_name() != "result.npy")
+        .map(|e| e.metadata().expect("metadata").len())
+        .sum();
+    assert!(others < 5_000_000, "{others} bytes besides result.npy");
+    let diff = out.join("diff_0.svg");
+    let titles = svg_texts(&diff).join(" ");
+    assert!(titles.contains("300x300 shown as 30x30 blocks"), "{titles}");
+    let before = std::fs::read_to_string(&diff).expect("diff_0.svg");
+    descent_runner::rerender(&out, &Registry::default(), false).expect("report");
+    assert_eq!(std::fs::read_to_string(&diff).expect("diff_0.svg"), before);
+    std::fs::remove_dir_all(out).ok();
+}
