@@ -7,6 +7,13 @@ use candle_core::{Device, Tensor};
 use descent_runner::{Config, Experiment, Registry};
 use descent_tensor::{Matrix, NativeRng};
 
+mod user_path;
+
+pub use user_path::{
+    PATH_CASES, PathCase, PathRow, Peers, STARTUP_N, bare_loop_us, median, path_table,
+    summary_timing, write_config, write_startup_config,
+};
+
 /// The path of a config in the workspace's `configs/` directory.
 pub fn config(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -177,7 +184,7 @@ pub const MEMORY_ID: &str = "memory/run-n1024";
 /// The size of the peak-memory runs.
 pub const MEMORY_N: usize = 1024;
 /// The gradients the peak memory is measured with.
-pub const MEMORY_GRADIENTS: [&str; 2] = ["autodiff", "analytic"];
+pub const MEMORY_GRADIENTS: [&str; 2] = ["auto", "autodiff"];
 /// The iterations of a peak-memory run (a few: the loop's buffers are reused from the second).
 pub const MEMORY_ITERATIONS: usize = 5;
 

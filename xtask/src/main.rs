@@ -135,13 +135,28 @@ enum Command {
         #[arg(long)]
         png: bool,
     },
-    /// Run the criterion benchmarks (cargo bench) and print the table of time per iteration.
+    /// Time the user's path: `cargo xtask run` (this binary, metrics.csv written) on the peers'
+    /// workloads, beside the bare loop and, with --peers, JAX and PyTorch in the same sitting.
     Bench {
-        /// Only the benchmarks whose id contains this (criterion's filter).
+        /// With --criterion: only the benchmarks whose id contains this (criterion's filter).
         filter: Option<String>,
-        /// Print the table of the last measurements without running anything.
+        /// Run the criterion benchmarks of the bare loop (cargo bench, release build) instead.
+        #[arg(long)]
+        criterion: bool,
+        /// With --criterion: print the table of the last measurements without running anything.
         #[arg(long)]
         table_only: bool,
+        /// A Python with jax, optax and torch installed: run the peers' scripts after descent's
+        /// runs and put their figures beside descent's (never in CI).
+        #[arg(long, value_name = "PYTHON")]
+        peers: Option<PathBuf>,
+        /// Where bench_jax.py and bench_torch.py are (default: ../shared/peers beside the
+        /// repository).
+        #[arg(long, value_name = "DIR")]
+        peers_dir: Option<PathBuf>,
+        /// Runs per case; the table shows the medians.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
     },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
@@ -266,6 +281,154 @@ fn sweep(
     })
 }
 
+/// `cargo xtask bench`: every case of [`descent_benches::PATH_CASES`] run `repeat` times by this
+/// binary as a child process (`run CONFIG --quiet`, metrics.csv written), timed from its
+/// summary.json; the same loop in process without observers; the start-up at n = 2048; the peak
+/// memory at n = 1024; then, with `peers`, the peers' scripts; and the table.
+fn user_path_bench(
+    peers: Option<&Path>,
+    peers_dir: Option<PathBuf>,
+    repeat: u32,
+) -> anyhow::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let peers_dir = peers_dir.unwrap_or_else(|| root.join("../shared/peers"));
+    if peers.is_some() {
+        for script in ["bench_jax.py", "bench_torch.py"] {
+            let path = peers_dir.join(script);
+            anyhow::ensure!(
+                path.is_file(),
+                "--peers: {} is not a file (give --peers-dir DIR, the folder with bench_jax.py and bench_torch.py)",
+                path.display()
+            );
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("descent-bench-path-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    let exe = std::env::current_exe().context("the path of this program")?;
+    let run_child = |config: &Path, out: &Path| -> anyhow::Result<()> {
+        let child = std::process::Command::new(&exe)
+            .arg("run")
+            .arg(config)
+            .arg("--quiet")
+            .arg("--out")
+            .arg(out)
+            .output()
+            .with_context(|| format!("running {}", config.display()))?;
+        anyhow::ensure!(
+            child.status.success(),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&child.stderr).trim()
+        );
+        Ok(())
+    };
+    let mut rows = Vec::new();
+    for case in descent_benches::PATH_CASES {
+        let config = descent_benches::write_config(&dir, &case)?;
+        let (mut runs, mut bare) = (Vec::new(), Vec::new());
+        for k in 0..repeat {
+            let out = dir.join(format!("{}-{k}", case.name()));
+            run_child(&config, &out)?;
+            runs.push(descent_benches::summary_timing(&out)?.0);
+            std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+            bare.push(descent_benches::bare_loop_us(&config)?);
+        }
+        let row = descent_benches::PathRow {
+            case,
+            run_us: descent_benches::median(&mut runs),
+            bare_us: descent_benches::median(&mut bare),
+        };
+        say!(
+            "descent {}: `xtask run` {:.3} us, bare loop {:.3} us per iteration",
+            case.label,
+            row.run_us,
+            row.bare_us
+        );
+        rows.push(row);
+    }
+    let config = descent_benches::write_startup_config(&dir)?;
+    let mut startup = Vec::new();
+    for k in 0..repeat {
+        let out = dir.join(format!("startup-{k}"));
+        run_child(&config, &out)?;
+        startup.push(descent_benches::summary_timing(&out)?.1);
+        std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+    }
+    let startup = descent_benches::median(&mut startup);
+    say!(
+        "descent n = {}: {startup:.2} s before iteration 0",
+        descent_benches::STARTUP_N
+    );
+    let mut found = descent_benches::Peers::default();
+    if let Some(python) = peers {
+        for (script, args, slot) in [
+            ("bench_jax.py", &["--threads", "2"][..], &mut found.jax),
+            (
+                "bench_torch.py",
+                &["--quick", "--threads", "2"][..],
+                &mut found.torch,
+            ),
+        ] {
+            let out = dir.join(script.replace(".py", ".json"));
+            say!("running {} {script} (its lines follow)", python.display());
+            let status = std::process::Command::new(python)
+                .arg(peers_dir.join(script))
+                .args(args)
+                .arg("--out")
+                .arg(&out)
+                .status()
+                .with_context(|| format!("starting {} {script}", python.display()))?;
+            anyhow::ensure!(status.success(), "{script} failed: {status}");
+            let text =
+                std::fs::read_to_string(&out).with_context(|| format!("{}", out.display()))?;
+            *slot =
+                Some(serde_json::from_str(&text).with_context(|| format!("{}", out.display()))?);
+        }
+    }
+    let table = descent_benches::path_table(&rows, &found, Some(startup));
+    let memory = measure_peak(&dir, &exe)?;
+    say!("\n{table}");
+    for (gradient, bytes) in &memory {
+        say!(
+            "peak memory of `xtask run` at n = {}, sgd f32, gradient = {gradient}: {:.1} MiB ({:.1}x A, X and the gradient)",
+            descent_benches::MEMORY_N,
+            *bytes as f64 / (1024.0 * 1024.0),
+            *bytes as f64 / descent_benches::memory_tensor_bytes()
+        );
+    }
+    std::fs::remove_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    Ok(())
+}
+
+/// The peak resident memory of `run` at n = 1024 per gradient, each from a child process's last
+/// line; empty where the system reports no peak (only Linux does).
+fn measure_peak(dir: &Path, exe: &Path) -> anyhow::Result<Vec<(&'static str, u64)>> {
+    let mut rows = Vec::new();
+    for gradient in descent_benches::MEMORY_GRADIENTS {
+        let config = descent_benches::memory_config(dir, gradient)?;
+        let out = dir.join(format!("memory-run-{gradient}"));
+        let child = std::process::Command::new(exe)
+            .arg("run")
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .with_context(|| format!("running {}", config.display()))?;
+        anyhow::ensure!(
+            child.status.success(),
+            "{}: {}",
+            config.display(),
+            String::from_utf8_lossy(&child.stderr).trim()
+        );
+        match peak::read_line(&String::from_utf8_lossy(&child.stdout)) {
+            Some(bytes) => rows.push((gradient, bytes)),
+            None => return Ok(Vec::new()),
+        }
+    }
+    Ok(rows)
+}
+
 /// The peak resident memory of `run` at n = 1024 (`descent_benches::memory_config`), one child
 /// process per gradient, written to criterion's directory for the table; nothing where the
 /// system reports no peak (only Linux does).
@@ -366,7 +529,26 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Command::Bench { filter, table_only } => {
+        Command::Bench {
+            filter: _,
+            criterion: false,
+            peers,
+            peers_dir,
+            repeat,
+            ..
+        } => match user_path_bench(peers.as_deref(), peers_dir, repeat) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                #[allow(clippy::print_stderr)]
+                {
+                    eprintln!("error: {e:#}");
+                }
+                ExitCode::FAILURE
+            }
+        },
+        Command::Bench {
+            filter, table_only, ..
+        } => {
             let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
             if !table_only {
                 let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
