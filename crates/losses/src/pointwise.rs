@@ -64,6 +64,7 @@ impl Elementwise {
     /// notebook's `((X @ A - I) ** 2).mean()` (pow's backward, then mean's), `sgn(d) · (1/n)` for
     /// `l1_loss`, `(1/n) · d` or `(1/n) · delta · sgn(d)` for `huber_loss`, `tanh(d) · (1/n)` for
     /// log-cosh; without the `1/n` for a sum.
+    #[inline(always)]
     pub fn dispatch<F: Real, W: WithTerm<F>>(&self, code: W) -> W::Output {
         let inv = F::host(self.scale());
         match self.f {

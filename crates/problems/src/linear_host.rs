@@ -27,7 +27,9 @@ pub struct LinearHost<F> {
     tr: usize,
     tc: usize,
     loss: Elementwise,
-    /// `A` and the target in `F`, row-major, instances stacked by rows.
+    /// `A` and the target in `F`, row-major, instances stacked by rows; one instance's block
+    /// only when every instance has the same (a batch of one matrix: the batch then reads a
+    /// tenth of the memory per iteration).
     a: Vec<F>,
     t: Vec<F>,
     /// The residual's buffer, kept between evaluations: a fresh multi-megabyte allocation every
@@ -43,7 +45,13 @@ impl<F: Real> LinearHost<F> {
         // A batch's objective is the sum of its instances' losses: each instance's own scale.
         let (tr, tc) = (form.target.rows() / batch, form.target.cols());
         let loss = loss.elementwise(tr * tc)?;
-        let cast = |v: &[f64]| v.iter().map(|&x| F::host(x)).collect::<Vec<F>>();
+        // Each instance's block in F, or the first alone when all are the same.
+        let cast = |v: &[f64]| {
+            let block = v.len() / batch;
+            let shared = block > 0 && v.chunks_exact(block).all(|b| b == &v[..block]);
+            let v = if shared { &v[..block] } else { v };
+            v.iter().map(|&x| F::host(x)).collect::<Vec<F>>()
+        };
         Some(Self {
             left: form.left,
             batch,
@@ -84,13 +92,14 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
                 t: &self.t,
                 g,
             };
-            let done = match n {
-                2 => self.loss.dispatch(Fixed::<_, 2>(kernel)),
-                3 => self.loss.dispatch(Fixed::<_, 3>(kernel)),
-                4 => self.loss.dispatch(Fixed::<_, 4>(kernel)),
-                8 => self.loss.dispatch(Fixed::<_, 8>(kernel)),
-                _ => None,
-            };
+            // In a copy compiled for the CPU's best instruction set (pulp's dispatch, as
+            // descent_tensor's sums): AVX2's sixteen 8-lane registers hold an instance without
+            // spilling. No fused multiply-add is formed, so the bits are the same in every copy.
+            let done = pulp::Arch::new().dispatch(Dispatched {
+                n,
+                loss: &self.loss,
+                kernel,
+            });
             if let Some((sum, grad_squares)) = done {
                 return Ok(HostEval {
                     loss: self.loss.finish(F::host(sum)),
@@ -102,10 +111,14 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
         let d = &mut self.residual;
         // Every entry is written below before it is read, so a reused buffer needs no clearing.
         d.resize(self.batch * tr * tc, F::zero());
+        let (a_blocks, t_blocks) = (
+            self.a.chunks_exact(n * m).cycle(),
+            self.t.chunks_exact(tr * tc).cycle(),
+        );
         let instances = d
             .chunks_exact_mut(tr * tc)
             .zip(x.chunks_exact(x_len))
-            .zip(self.a.chunks_exact(n * m).zip(self.t.chunks_exact(tr * tc)));
+            .zip(a_blocks.zip(t_blocks));
         for ((d, x), (a, t)) in instances {
             if self.left {
                 matmul(d, Operand::new(x, tr, n), Operand::new(a, n, m), F::one());
@@ -120,7 +133,7 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
         let instances = g
             .chunks_exact_mut(x_len)
             .zip(d.chunks_exact(tr * tc))
-            .zip(self.a.chunks_exact(n * m));
+            .zip(self.a.chunks_exact(n * m).cycle());
         for ((g, d), a) in instances {
             if self.left {
                 matmul(g, Operand::new(d, tr, tc), Operand::t(a, n, m), F::one());
@@ -132,6 +145,29 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
             loss,
             grad_squares: sum_squares(g),
         })
+    }
+}
+
+/// The fixed-size kernel for `n`, if there is one, run under pulp's chosen instruction set.
+struct Dispatched<'a, F> {
+    n: usize,
+    loss: &'a Elementwise,
+    kernel: Squares<'a, F>,
+}
+
+impl<F: Real> pulp::WithSimd for Dispatched<'_, F> {
+    type Output = Option<(f64, f64)>;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
+        let Dispatched { n, loss, kernel } = self;
+        match n {
+            2 => loss.dispatch(Fixed::<_, 2>(kernel)),
+            3 => loss.dispatch(Fixed::<_, 3>(kernel)),
+            4 => loss.dispatch(Fixed::<_, 4>(kernel)),
+            8 => loss.dispatch(Fixed::<_, 8>(kernel)),
+            _ => None,
+        }
     }
 }
 
@@ -162,10 +198,11 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
         let size = N * N;
         // Per-column partial sums: N independent chains of additions, not one long one.
         let (mut sums, mut squares) = ([0.0f64; N], [0.0f64; N]);
+        // `a` and `t` hold one block per instance, or one for all (then cycled).
         let blocks = x
             .chunks_exact(size)
-            .zip(a.chunks_exact(size))
-            .zip(t.chunks_exact(size))
+            .zip(a.chunks_exact(size).cycle())
+            .zip(t.chunks_exact(size).cycle())
             .zip(g.chunks_exact_mut(size));
         for (((x, a), t), g) in blocks {
             let (x, a, t) = (rows::<F, N>(x), rows::<F, N>(a), rows::<F, N>(t));

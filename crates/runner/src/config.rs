@@ -223,6 +223,8 @@ struct RawConfig {
     #[serde(default = "default_metrics_every")]
     metrics_every: usize,
     #[serde(default)]
+    flush_denormal: bool,
+    #[serde(default)]
     dtype: Dtype,
     #[serde(default)]
     device: DeviceKind,
@@ -286,6 +288,10 @@ pub struct Config {
     /// Write every `metrics_every`-th iteration's row to metrics.csv (1, the default: every
     /// row), and always the last; to thin the file of a long run.
     pub metrics_every: usize,
+    /// Flush subnormal numbers to zero while the loop runs, on every thread of the run's pool
+    /// (`torch.set_flush_denormal(True)`; XLA's default). Off by default, as in torch: the
+    /// notebook's bits need subnormals.
+    pub flush_denormal: bool,
     /// Element type.
     pub dtype: Dtype,
     /// Device.
@@ -404,6 +410,12 @@ impl Config {
             return Err(doc.error_at(iterations.0, "must be at least 1".into()));
         }
         let iterations = iterations.1;
+        if raw.flush_denormal && !descent_tensor::flush_denormal_supported() {
+            return Err(doc.error_at(
+                "flush_denormal",
+                "flushing subnormal numbers is supported on x86-64 only".into(),
+            ));
+        }
         if raw.metrics_every == 0 {
             return Err(doc.error_at(
                 "metrics_every",
@@ -523,6 +535,7 @@ impl Config {
             stop,
             log_every: raw.log_every,
             metrics_every: raw.metrics_every,
+            flush_denormal: raw.flush_denormal,
             dtype: raw.dtype,
             device: raw.device,
             gradient: raw.gradient,
@@ -742,6 +755,7 @@ impl Config {
         put("seed", toml::Value::Integer(self.seed));
         put("iterations", toml::Value::Integer(self.iterations as i64));
         put("log_every", toml::Value::Integer(self.log_every as i64));
+        put("flush_denormal", toml::Value::Boolean(self.flush_denormal));
         put(
             "metrics_every",
             toml::Value::Integer(self.metrics_every as i64),

@@ -202,6 +202,8 @@ impl RunTheory {
         };
         theory.spectrum = Some(spectrum);
         theory.floor = floor;
+        // One mode per distinct eigenvalue: a batch of identical spectra costs one instance's.
+        let modes = descent_theory::merged(modes);
         match sgd_settings(optimizer) {
             Ok(settings) if !transforms => {
                 theory.excited = modes

@@ -166,8 +166,24 @@ impl Experiment {
         outcome.unwrap_or_else(|| Err(anyhow::anyhow!("the run's worker thread returned nothing")))
     }
 
-    /// [`Experiment::run`] on the calling thread.
+    /// [`Experiment::run`] on the calling thread (with subnormals flushed on every thread of the
+    /// pool while it runs, when `flush_denormal` asks).
     fn run_here(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+        if !self.config.flush_denormal {
+            return self.run_typed_here(observers);
+        }
+        // Each thread's mode is its own: set it on every thread of the pool (this one and the
+        // workers faer's products run on), and give each its own back after the run.
+        let previous = rayon::broadcast(|_| descent_tensor::set_flush_denormal(true));
+        let outcome = self.run_typed_here(observers);
+        rayon::broadcast(|ctx| {
+            descent_tensor::set_flush_denormal(previous[ctx.index()].unwrap_or(false))
+        });
+        outcome
+    }
+
+    /// The loop in the config's dtype.
+    fn run_typed_here(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
         match self.config.dtype {
             Dtype::F32 => self.run_typed::<f32>(observers),
             Dtype::F64 => self.run_typed::<f64>(observers),

@@ -8,6 +8,7 @@
 
 mod cephes;
 mod const_matmul;
+mod denormal;
 mod device;
 mod dtype;
 mod error;
@@ -23,6 +24,7 @@ mod sums;
 mod torch_rng;
 
 pub use const_matmul::{ConstSide, matmul_const};
+pub use denormal::{flush_denormal_supported, set_flush_denormal};
 pub use device::DeviceKind;
 pub use dtype::Dtype;
 pub use error::TensorError;

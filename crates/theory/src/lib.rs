@@ -24,7 +24,7 @@ mod settings;
 pub mod verdict;
 
 pub use error::TheoryError;
-pub use predict::Predictor;
+pub use predict::{Predictor, merged};
 pub use quadratic::{Mode, Quadratic, Spectrum};
 pub use settings::Sgd;
 pub use verdict::{Evidence, Verdict};

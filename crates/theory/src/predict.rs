@@ -114,6 +114,29 @@ impl Predictor {
     }
 }
 
+/// The modes with eigenvalues equal to within a relative `1e-12` merged into one, sorted by
+/// eigenvalue: their errors, cross terms and targets add.
+///
+/// Along eigenvalues that are equal, the predictor's four numbers evolve alike, and the loss is
+/// linear in a mode's three sums, so merging changes no prediction (beyond the rounding of the
+/// sums, and the `1e-12` in λ). A batch of 10,000 rotations of one 4x4 matrix has 40,000 modes
+/// with 4 eigenvalues: the prediction then costs 4 modes per iteration, not 40,000.
+pub fn merged(mut modes: Vec<Mode>) -> Vec<Mode> {
+    modes.sort_by(|a, b| a.lambda.total_cmp(&b.lambda));
+    let mut out: Vec<Mode> = Vec::new();
+    for m in modes {
+        match out.last_mut() {
+            Some(last) if (m.lambda - last.lambda).abs() <= 1e-12 * last.lambda.abs() => {
+                last.error += m.error;
+                last.cross += m.cross;
+                last.target += m.target;
+            }
+            _ => out.push(m),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,6 +148,43 @@ mod tests {
             cross: 0.0,
             target: 0.0,
         }]
+    }
+
+    #[test]
+    fn merged_modes_predict_the_same_loss() {
+        let modes = vec![
+            Mode {
+                lambda: 2.0,
+                error: 1.0,
+                cross: 0.5,
+                target: 2.0,
+            },
+            Mode {
+                lambda: 0.5,
+                error: 3.0,
+                cross: -1.0,
+                target: 1.0,
+            },
+            Mode {
+                lambda: 2.0 * (1.0 + 1e-14),
+                error: 0.25,
+                cross: 0.0,
+                target: 4.0,
+            },
+        ];
+        let settings = Sgd {
+            momentum: 0.5,
+            weight_decay: 0.01,
+            ..Sgd::default()
+        };
+        let mut all = Predictor::new(modes.clone(), 0.1, settings);
+        let mut few = Predictor::new(merged(modes), 0.1, settings);
+        assert_eq!(few.modes().len(), 2);
+        for _ in 0..50 {
+            assert!((all.loss() - few.loss()).abs() <= 1e-12 * all.loss());
+            all.step(0.3, None);
+            few.step(0.3, None);
+        }
     }
 
     #[test]
