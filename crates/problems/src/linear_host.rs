@@ -12,7 +12,7 @@ use crate::host::{HostEval, HostObjective, check_lengths};
 /// Two matrix products, where autodiff makes them plus a graph.
 ///
 /// The products run on host buffers ([`descent_tensor::gemm`]: plain loops for small shapes,
-/// faer's threaded gemm for large ones). Square instances of size 2, 3, 4 or 8, alone or in a
+/// faer's threaded gemm for large ones). Square instances of size 2, 3, 4, 8 or 16, alone or in a
 /// batch, run through fixed-size kernels that compute the residual, the loss's term and
 /// derivative, the gradient and its squares in one pass per instance. Other batches run
 /// instance by instance.
@@ -166,6 +166,7 @@ impl<F: Real> pulp::WithSimd for Dispatched<'_, F> {
             3 => loss.dispatch(Fixed::<_, 3>(kernel)),
             4 => loss.dispatch(Fixed::<_, 4>(kernel)),
             8 => loss.dispatch(Fixed::<_, 8>(kernel)),
+            16 => loss.dispatch(Fixed::<_, 16>(kernel)),
             _ => None,
         }
     }

@@ -12,6 +12,9 @@ use crate::observer::Record;
 /// Records handed to the writer thread at a time.
 const CHUNK: usize = 4096;
 
+/// Chunk buffers in all: one being filled, two in the channel, one being written.
+const BUFFERS: usize = 4;
+
 /// Formatting a row (four floats) costs more than an iteration of a small problem, so the loop
 /// only appends the record to a chunk; full chunks go to a writer thread that formats them and
 /// sends the emptied buffers back. Every `every`-th record is kept, and the last one always.
@@ -27,6 +30,8 @@ pub struct MetricsWriter {
     /// Counts down to the next kept record.
     skip: usize,
     chunk: Vec<Record>,
+    /// Chunk buffers made so far (at most [`BUFFERS`]).
+    buffers: usize,
     /// The last record offered, if it was not kept.
     last: Option<Record>,
     full: Option<SyncSender<Vec<Record>>>,
@@ -41,7 +46,7 @@ impl MetricsWriter {
         let writer = std::io::BufWriter::with_capacity(1 << 16, file);
         // Two chunks in flight: the loop waits only when the writer is two chunks behind.
         let (full, chunks) = sync_channel::<Vec<Record>>(2);
-        let (give_back, empty) = sync_channel::<Vec<Record>>(4);
+        let (give_back, empty) = sync_channel::<Vec<Record>>(BUFFERS);
         let thread = std::thread::Builder::new()
             .name("metrics.csv".into())
             .spawn(move || write_chunks(writer, chunks, give_back))
@@ -50,6 +55,7 @@ impl MetricsWriter {
             every: every.max(1),
             skip: 0,
             chunk: Vec::with_capacity(CHUNK),
+            buffers: 1,
             last: None,
             full: Some(full),
             empty,
@@ -74,12 +80,27 @@ impl MetricsWriter {
         Ok(())
     }
 
-    /// Hand the chunk to the writer thread and take an emptied one back (or a new one).
+    /// Hand the chunk to the writer thread and take an emptied one back: a new one while
+    /// fewer than [`BUFFERS`] exist, else the next the writer returns (waiting for it), so the
+    /// loop never touches fresh pages once the buffers are made.
     fn send(&mut self) -> anyhow::Result<()> {
-        let next = self
-            .empty
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let next = match self.empty.try_recv() {
+            Ok(v) => v,
+            Err(_) if self.buffers < BUFFERS => {
+                self.buffers += 1;
+                Vec::with_capacity(CHUNK)
+            }
+            // The writer has stopped when it has nothing to give back: its error says why.
+            Err(_) => match self.empty.recv() {
+                Ok(v) => v,
+                Err(_) => {
+                    return match self.join() {
+                        Err(e) => Err(e),
+                        Ok(_) => Err(anyhow::anyhow!("the metrics.csv writer stopped early")),
+                    };
+                }
+            },
+        };
         let chunk = std::mem::replace(&mut self.chunk, next);
         let sent = self.full.as_ref().map(|full| full.send(chunk));
         if let Some(Err(_)) = sent {
@@ -138,7 +159,7 @@ fn write_chunks(
             writer.write_all(&line).context("writing metrics.csv")?;
         }
         chunk.clear();
-        // The loop may have enough buffers already; then this one is dropped.
+        // The loop waits for it once all buffers are made (the channel holds them all).
         let _ = give_back.try_send(chunk);
     }
     writer

@@ -90,6 +90,7 @@ pub fn matmul<F: Real>(dst: &mut [F], lhs: Operand<'_, F>, rhs: Operand<'_, F>, 
             3 => return fixed::<F, 3>(dst, lhs, rhs, alpha),
             4 => return fixed::<F, 4>(dst, lhs, rhs, alpha),
             8 => return fixed::<F, 8>(dst, lhs, rhs, alpha),
+            16 => return fixed::<F, 16>(dst, lhs, rhs, alpha),
             _ => {}
         }
     }
@@ -218,7 +219,7 @@ mod tests {
     #[test]
     fn fixed_sizes_give_the_bits_of_the_general_loops() {
         let mut rng = crate::NativeRng::new(3);
-        for n in [2, 3, 4, 8] {
+        for n in [2, 3, 4, 8, 16] {
             let a: Vec<f32> = (0..n * n).map(|_| rng.normal_f64() as f32).collect();
             let b: Vec<f32> = (0..n * n).map(|_| rng.normal_f64() as f32).collect();
             for (lt, rt) in [(false, false), (true, false), (false, true), (true, true)] {
