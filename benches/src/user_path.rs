@@ -212,6 +212,8 @@ pub struct PathRow {
     pub case: PathCase,
     /// `cargo xtask run`'s loop, from summary.json.
     pub run_us: f64,
+    /// The same with `flush_denormal = true` (subnormals flushed to zero, as XLA does).
+    pub flushed_us: f64,
     /// The same loop with no observers, in process.
     pub bare_us: f64,
 }
@@ -233,7 +235,7 @@ fn us(x: Option<f64>) -> String {
 /// measured, else plain JAX; for the batch, in problem-iterations per second).
 pub fn path_table(rows: &[PathRow], peers: &Peers, startup_seconds: Option<f64>) -> String {
     let mut out = String::from(
-        "| case | descent `xtask run` (metrics.csv written) | descent bare loop | JAX jit | JAX, every loss returned | PyTorch eager (autograd) | PyTorch, no autograd | JAX / descent `run` |\n|---|---|---|---|---|---|---|---|\n",
+        "| case | descent `xtask run` (metrics.csv written) | the same, flush_denormal = true | descent bare loop | JAX jit | JAX, every loss returned | PyTorch eager (autograd) | PyTorch, no autograd | JAX / descent `run` | JAX / descent flushed |\n|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let c = &r.case;
@@ -263,6 +265,9 @@ pub fn path_table(rows: &[PathRow], peers: &Peers, startup_seconds: Option<f64>)
         let ratio = best
             .map(|j| format!("{:.2}x", j / r.run_us))
             .unwrap_or_default();
+        let flushed_ratio = best
+            .map(|j| format!("{:.2}x", j / r.flushed_us))
+            .unwrap_or_default();
         let rate = |x: Option<f64>| match x {
             Some(x) if c.batch > 1 => {
                 format!("{} ({:.1} M problem-it/s)", us(Some(x)), c.batch as f64 / x)
@@ -270,24 +275,26 @@ pub fn path_table(rows: &[PathRow], peers: &Peers, startup_seconds: Option<f64>)
             x => us(x),
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             c.label,
             rate(Some(r.run_us)),
+            rate(Some(r.flushed_us)),
             rate(Some(r.bare_us)),
             rate(jax),
             us(jax_losses),
             rate(torch),
             us(torch_manual),
-            ratio
+            ratio,
+            flushed_ratio
         ));
     }
     if let Some(s) = startup_seconds {
         out.push_str(&format!(
-            "| n = {STARTUP_N}, start-up before iteration 0 (setup_seconds) | {s:.2} s | | | | | | |\n"
+            "| n = {STARTUP_N}, start-up before iteration 0 (setup_seconds) | {s:.2} s | | | | | | | | |\n"
         ));
     }
     out.push_str(
-        "\nJAX / descent `run` above 1 means descent's `cargo xtask run` is faster per iteration.\n",
+        "\nA ratio above 1 means descent's `cargo xtask run` is faster per iteration. XLA flushes subnormal numbers to zero by default; descent, like PyTorch, does not unless `flush_denormal = true`.\n",
     );
     out
 }
@@ -334,18 +341,20 @@ mod tests {
             PathRow {
                 case: PATH_CASES[0],
                 run_us: 0.128,
+                flushed_us: 0.064,
                 bare_us: 0.1,
             },
             PathRow {
                 case: PATH_CASES[6],
                 run_us: 500.0,
+                flushed_us: 250.0,
                 bare_us: 400.0,
             },
         ];
         let table = path_table(&rows, &peers, Some(0.5));
         assert!(
             table.contains(
-                "| n = 4 | 0.128 us | 0.100 us | 0.050 us | 0.064 us | 203.0 us |  | 0.50x |"
+                "| n = 4 | 0.128 us | 0.064 us | 0.100 us | 0.050 us | 0.064 us | 203.0 us |  | 0.50x | 1.00x |"
             ),
             "{table}"
         );

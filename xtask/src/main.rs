@@ -306,10 +306,11 @@ fn user_path_bench(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
     let exe = std::env::current_exe().context("the path of this program")?;
-    let run_child = |config: &Path, out: &Path| -> anyhow::Result<()> {
+    let run_child = |config: &Path, out: &Path, sets: &[&str]| -> anyhow::Result<()> {
         let child = std::process::Command::new(&exe)
             .arg("run")
             .arg(config)
+            .args(sets.iter().flat_map(|s| ["--set", s]))
             .arg("--quiet")
             .arg("--out")
             .arg(out)
@@ -326,23 +327,30 @@ fn user_path_bench(
     let mut rows = Vec::new();
     for case in descent_benches::PATH_CASES {
         let config = descent_benches::write_config(&dir, &case)?;
-        let (mut runs, mut bare) = (Vec::new(), Vec::new());
+        let (mut runs, mut flushed, mut bare) = (Vec::new(), Vec::new(), Vec::new());
         for k in 0..repeat {
-            let out = dir.join(format!("{}-{k}", case.name()));
-            run_child(&config, &out)?;
-            runs.push(descent_benches::summary_timing(&out)?.0);
-            std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+            for (sets, times) in [
+                (&[][..], &mut runs),
+                (&["flush_denormal=true"][..], &mut flushed),
+            ] {
+                let out = dir.join(format!("{}-{k}-{}", case.name(), times.len()));
+                run_child(&config, &out, sets)?;
+                times.push(descent_benches::summary_timing(&out)?.0);
+                std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
+            }
             bare.push(descent_benches::bare_loop_us(&config)?);
         }
         let row = descent_benches::PathRow {
             case,
             run_us: descent_benches::median(&mut runs),
+            flushed_us: descent_benches::median(&mut flushed),
             bare_us: descent_benches::median(&mut bare),
         };
         say!(
-            "descent {}: `xtask run` {:.3} us, bare loop {:.3} us per iteration",
+            "descent {}: `xtask run` {:.3} us ({:.3} us flushed), bare loop {:.3} us per iteration",
             case.label,
             row.run_us,
+            row.flushed_us,
             row.bare_us
         );
         rows.push(row);
@@ -351,7 +359,7 @@ fn user_path_bench(
     let mut startup = Vec::new();
     for k in 0..repeat {
         let out = dir.join(format!("startup-{k}"));
-        run_child(&config, &out)?;
+        run_child(&config, &out, &[])?;
         startup.push(descent_benches::summary_timing(&out)?.1);
         std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
     }

@@ -161,6 +161,17 @@ impl<F: Real> pulp::WithSimd for Dispatched<'_, F> {
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
         let Dispatched { n, loss, kernel } = self;
+        // One A and one target for every instance, on the left: row by row (below).
+        if kernel.left && kernel.a.len() == n * n && kernel.t.len() == n * n {
+            return match n {
+                2 => loss.dispatch(Rows::<_, 2>(kernel)),
+                3 => loss.dispatch(Rows::<_, 3>(kernel)),
+                4 => loss.dispatch(Rows::<_, 4>(kernel)),
+                8 => loss.dispatch(Rows::<_, 8>(kernel)),
+                16 => loss.dispatch(Rows::<_, 16>(kernel)),
+                _ => None,
+            };
+        }
         match n {
             2 => loss.dispatch(Fixed::<_, 2>(kernel)),
             3 => loss.dispatch(Fixed::<_, 3>(kernel)),
@@ -243,6 +254,52 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
                 }
                 out.copy_from_slice(&row);
             }
+        }
+        Some((sums.iter().sum(), squares.iter().sum()))
+    }
+}
+
+/// [`Squares`] on the left with one `A` and one target `T` for every instance (a single problem,
+/// or a batch of one matrix): row `r` of `D = X A - T` is `Σ_k X_rk A_k - T_(r mod N)`, and row
+/// `r` of the gradient `Σ_k R_rk (Aᵀ)_k`, so the whole stack streams row by row with `A` and `Aᵀ`
+/// held in registers. The sums run over k in order, as the instance kernel's and gemm's.
+struct Rows<'a, F, const N: usize>(Squares<'a, F>);
+
+impl<F: Real, const N: usize> WithTerm<F> for Rows<'_, F, N> {
+    type Output = Option<(f64, f64)>;
+
+    #[inline(always)]
+    fn with<T: Term<F>>(self, term: T) -> Self::Output {
+        let Squares { x, a, t, g, .. } = self.0;
+        let (a, t) = (rows::<F, N>(a), rows::<F, N>(t));
+        let at = transpose(&a);
+        let (mut sums, mut squares) = ([0.0f64; N], [0.0f64; N]);
+        let (xs, _) = x.as_chunks::<N>();
+        let (gs, _) = g.as_chunks_mut::<N>();
+        for (r, (xr, gr)) in xs.iter().zip(gs.iter_mut()).enumerate() {
+            let mut d = [F::zero(); N];
+            for k in 0..N {
+                for j in 0..N {
+                    d[j] += xr[k] * a[k][j];
+                }
+            }
+            let tr = &t[r % N];
+            for j in 0..N {
+                let (value, derivative) = term.at(d[j] - tr[j]);
+                sums[j] += value;
+                d[j] = derivative;
+            }
+            let mut out = [F::zero(); N];
+            for k in 0..N {
+                for j in 0..N {
+                    out[j] += d[k] * at[k][j];
+                }
+            }
+            for j in 0..N {
+                let w = out[j].widen();
+                squares[j] += w * w;
+            }
+            *gr = out;
         }
         Some((sums.iter().sum(), squares.iter().sum()))
     }
