@@ -10,7 +10,7 @@ use descent_tensor::{Matrix, NativeRng};
 mod user_path;
 
 pub use user_path::{
-    PATH_CASES, PathCase, PathRow, Peers, STARTUP_N, bare_loop_us, median, path_table,
+    PATH_CASES, PathCase, PathRow, Peers, STARTUP_N, bare_loop_us, gemm_ms, median, path_table,
     summary_timing, write_config, write_startup_config,
 };
 

@@ -156,6 +156,24 @@ pub fn summary_timing(run_dir: &Path) -> anyhow::Result<(f64, f64)> {
     ))
 }
 
+/// Milliseconds of one f32 `n x n` by `n x n` product through `descent_tensor::gemm` (faer's
+/// threaded gemm at this size, the products of the loop at n = 1024), the median of `runs`
+/// after one warm-up.
+pub fn gemm_ms(n: usize, runs: usize) -> f64 {
+    use descent_tensor::gemm::{Operand, matmul};
+    let a: Vec<f32> = matrix(n).data().iter().map(|&v| v as f32).collect();
+    let mut out = vec![0.0f32; n * n];
+    let mut times: Vec<f64> = (0..=runs)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            matmul(&mut out, Operand::new(&a, n, n), Operand::t(&a, n, n), 1.0);
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .skip(1)
+        .collect();
+    median(&mut times)
+}
+
 /// The median of `values` (NaN when empty).
 pub fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);

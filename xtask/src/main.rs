@@ -357,10 +357,14 @@ fn user_path_bench(
     }
     let config = descent_benches::write_startup_config(&dir)?;
     let mut startup = Vec::new();
-    for k in 0..repeat {
+    // One warm-up run first (its matrix file was just written), as the peers time after a
+    // warm-up call.
+    for k in 0..=repeat {
         let out = dir.join(format!("startup-{k}"));
         run_child(&config, &out, &[])?;
-        startup.push(descent_benches::summary_timing(&out)?.1);
+        if k > 0 {
+            startup.push(descent_benches::summary_timing(&out)?.1);
+        }
         std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
     }
     let startup = descent_benches::median(&mut startup);
@@ -394,9 +398,22 @@ fn user_path_bench(
                 Some(serde_json::from_str(&text).with_context(|| format!("{}", out.display()))?);
         }
     }
+    // faer's own product at n = 1024 in this sitting: the loop makes two per iteration.
+    let gemm = descent_benches::gemm_ms(1024, 5);
+    let at_1024 = rows.iter().find(|r| r.case.n == 1024 && r.case.batch == 1);
+    let gemm_line = format!(
+        "faer's 1024^3 f32 gemm through descent_tensor::gemm: {gemm:.2} ms ({:.0} GFLOP/s){}",
+        2.0 * 1024f64.powi(3) / (gemm * 1e-3) / 1e9,
+        at_1024.map_or_else(String::new, |r| format!(
+            "; two such products are {:.0}% of the n = 1024 iteration of `xtask run` ({:.0}% of the bare loop's)",
+            200.0 * gemm * 1e3 / r.run_us,
+            200.0 * gemm * 1e3 / r.bare_us
+        ))
+    );
     let table = descent_benches::path_table(&rows, &found, Some(startup));
     let memory = measure_peak(&dir, &exe)?;
     say!("\n{table}");
+    say!("{gemm_line}");
     for (gradient, bytes) in &memory {
         say!(
             "peak memory of `xtask run` at n = {}, sgd f32, gradient = {gradient}: {:.1} MiB ({:.1}x A, X and the gradient)",
