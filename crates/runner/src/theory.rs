@@ -256,8 +256,12 @@ impl RunTheory {
             p.step(*lr, None);
         }
         if let Some(p) = &self.predictor {
+            // Only where the thinned trace keeps the point: a square root per traced mode on
+            // every iteration was a tenth of a 4x4 iteration.
             for (i, trace) in &mut self.traced {
-                trace.push(iteration, p.mode_error(*i));
+                if trace.keeps(iteration) {
+                    trace.push(iteration, p.mode_error(*i));
+                }
             }
         }
         if loss < 0.99 * self.best {
@@ -366,8 +370,14 @@ impl RunTheory {
                 .traced
                 .iter()
                 .filter_map(|(i, trace)| {
-                    let lambda = self.predictor.as_ref()?.modes()[*i].lambda;
-                    let items = trace.items();
+                    let predictor = self.predictor.as_ref()?;
+                    let lambda = predictor.modes()[*i].lambda;
+                    let mut items = trace.items();
+                    // The loop traces only the iterations the thinned trace keeps; the last
+                    // point is the state after the last update.
+                    if items.last().is_none_or(|(t, _)| *t < iterations) {
+                        items.push((iterations, predictor.mode_error(*i)));
+                    }
                     Some(ModeTrace {
                         lambda,
                         factor: bounds::rate_at(&self.settings?, lr, lambda),

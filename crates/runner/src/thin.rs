@@ -21,6 +21,13 @@ impl<T: Clone> Thinned<T> {
         }
     }
 
+    /// Whether [`Thinned::push`] would keep item number `index` among the evenly spaced ones
+    /// (the last item offered is kept whatever this says).
+    #[inline]
+    pub fn keeps(&self, index: usize) -> bool {
+        index & (self.stride - 1) == 0
+    }
+
     /// Offer item number `index` (indices must increase).
     #[inline]
     pub fn push(&mut self, index: usize, item: T) {

@@ -19,7 +19,7 @@ fn experiment(problem: &str, loss: &str, dtype: &str) -> Experiment {
     Experiment::new(config(&text, &Registry::default())).unwrap_or_else(|e| panic!("{e}"))
 }
 
-const PROBLEMS: [&str; 18] = [
+const PROBLEMS: [&str; 21] = [
     "kind = \"inverse\"\nmatrix = { normal = [5, 5] }",
     "kind = \"inverse\"\nside = \"right\"\nmatrix = { normal = [5, 5] }",
     // The fixed-size kernels (n = 2, 3, 4, 8), alone.
@@ -37,6 +37,11 @@ const PROBLEMS: [&str; 18] = [
     "kind = \"inverse\"\nside = \"right\"\nbatch = 3\nmatrix = { normal = [4, 4] }",
     "kind = \"inverse\"\nside = \"right\"\nbatch = 2\nmatrix = { normal = [8, 8] }",
     "kind = \"inverse\"\nside = \"right\"\nbatch = 4\nmatrix = { normal = [5, 5] }",
+    // Batches of one matrix (A and the target shared): streamed row by row, in blocks of 64
+    // rows and a partial block; 16x16 alone and batched.
+    "kind = \"inverse\"\nbatch = 70\nmatrix = { diag = [1.0, 2.0, 3.0, 4.0] }",
+    "kind = \"inverse\"\nbatch = 9\nmatrix = { diag = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5] }",
+    "kind = \"inverse\"\nmatrix = { normal = [16, 16] }",
     // The SVD: its product, and its two orthogonality penalties (a truncated rank too).
     "kind = \"svd\"\nmatrix = { normal = [6, 4] }",
     "kind = \"svd\"\nmatrix = { normal = [5, 7] }\nrank = 2\northogonality = 0.5",
