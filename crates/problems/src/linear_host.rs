@@ -300,7 +300,7 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
                     }
                 }
                 for j in 0..N {
-                    out[j] = out[j] - t[row][j];
+                    out[j] -= t[row][j];
                 }
                 *d = out;
                 row = if row + 1 == N { 0 } else { row + 1 };
