@@ -138,24 +138,27 @@ enum Command {
     /// Time the user's path: `cargo xtask run` (this binary, metrics.csv written) on the peers'
     /// workloads, beside the bare loop and, with --peers, JAX and PyTorch in the same sitting.
     Bench {
-        /// With --criterion: only the benchmarks whose id contains this (criterion's filter).
+        /// Only the criterion benchmarks whose id contains this (criterion's filter; implies
+        /// --criterion).
         filter: Option<String>,
         /// Run the criterion benchmarks of the bare loop (cargo bench, release build) instead.
         #[arg(long)]
         criterion: bool,
-        /// With --criterion: print the table of the last measurements without running anything.
+        /// Print the criterion table of the last measurements without running anything (implies
+        /// --criterion).
         #[arg(long)]
         table_only: bool,
         /// A Python with jax, optax and torch installed: run the peers' scripts after descent's
         /// runs and put their figures beside descent's (never in CI).
-        #[arg(long, value_name = "PYTHON")]
+        #[arg(long, value_name = "PYTHON", conflicts_with_all = ["criterion", "table_only", "filter"])]
         peers: Option<PathBuf>,
         /// Where bench_jax.py and bench_torch.py are (default: ../shared/peers beside the
         /// repository).
-        #[arg(long, value_name = "DIR")]
+        #[arg(long, value_name = "DIR", requires = "peers")]
         peers_dir: Option<PathBuf>,
         /// Runs per case; the table shows the medians.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100),
+              conflicts_with_all = ["criterion", "table_only", "filter"])]
         repeat: u32,
     },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
@@ -555,12 +558,12 @@ fn main() -> ExitCode {
             }
         },
         Command::Bench {
-            filter: _,
+            filter: None,
             criterion: false,
+            table_only: false,
             peers,
             peers_dir,
             repeat,
-            ..
         } => match user_path_bench(peers.as_deref(), peers_dir, repeat) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
