@@ -284,6 +284,26 @@ fn sweep(
     })
 }
 
+/// Run this program as a child, `run CONFIG --out OUT` with `args` after it; its standard output,
+/// or an error with its standard error.
+fn run_child(exe: &Path, config: &Path, out: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let child = std::process::Command::new(exe)
+        .arg("run")
+        .arg(config)
+        .arg("--out")
+        .arg(out)
+        .args(args)
+        .output()
+        .with_context(|| format!("running {}", config.display()))?;
+    anyhow::ensure!(
+        child.status.success(),
+        "{}: {}",
+        config.display(),
+        String::from_utf8_lossy(&child.stderr).trim()
+    );
+    Ok(String::from_utf8_lossy(&child.stdout).into_owned())
+}
+
 /// `cargo xtask bench`: every case of [`descent_benches::PATH_CASES`] run `repeat` times by this
 /// binary as a child process (`run CONFIG --quiet`, metrics.csv written), timed from its
 /// summary.json; the same loop in process without observers; the start-up at n = 2048; the peak
@@ -309,23 +329,10 @@ fn user_path_bench(
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
     let exe = std::env::current_exe().context("the path of this program")?;
-    let run_child = |config: &Path, out: &Path, sets: &[&str]| -> anyhow::Result<()> {
-        let child = std::process::Command::new(&exe)
-            .arg("run")
-            .arg(config)
-            .args(sets.iter().flat_map(|s| ["--set", s]))
-            .arg("--quiet")
-            .arg("--out")
-            .arg(out)
-            .output()
-            .with_context(|| format!("running {}", config.display()))?;
-        anyhow::ensure!(
-            child.status.success(),
-            "{}: {}",
-            config.display(),
-            String::from_utf8_lossy(&child.stderr).trim()
-        );
-        Ok(())
+    let quiet_run = |config: &Path, out: &Path, sets: &[&str]| -> anyhow::Result<()> {
+        let mut args: Vec<&str> = sets.iter().flat_map(|s| ["--set", s]).collect();
+        args.push("--quiet");
+        run_child(&exe, config, out, &args).map(drop)
     };
     let mut rows = Vec::new();
     for case in descent_benches::PATH_CASES {
@@ -337,7 +344,7 @@ fn user_path_bench(
                 (&["flush_denormal=true"][..], &mut flushed),
             ] {
                 let out = dir.join(format!("{}-{k}-{}", case.name(), times.len()));
-                run_child(&config, &out, sets)?;
+                quiet_run(&config, &out, sets)?;
                 times.push(descent_benches::summary_timing(&out)?.0);
                 std::fs::remove_dir_all(&out).with_context(|| format!("{}", out.display()))?;
             }
@@ -364,7 +371,7 @@ fn user_path_bench(
     // warm-up call.
     for k in 0..=repeat {
         let out = dir.join(format!("startup-{k}"));
-        run_child(&config, &out, &[])?;
+        quiet_run(&config, &out, &[])?;
         if k > 0 {
             startup.push(descent_benches::summary_timing(&out)?.1);
         }
@@ -436,20 +443,8 @@ fn measure_peak(dir: &Path, exe: &Path) -> anyhow::Result<Vec<(&'static str, u64
     for gradient in descent_benches::MEMORY_GRADIENTS {
         let config = descent_benches::memory_config(dir, gradient)?;
         let out = dir.join(format!("memory-run-{gradient}"));
-        let child = std::process::Command::new(exe)
-            .arg("run")
-            .arg(&config)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .with_context(|| format!("running {}", config.display()))?;
-        anyhow::ensure!(
-            child.status.success(),
-            "{}: {}",
-            config.display(),
-            String::from_utf8_lossy(&child.stderr).trim()
-        );
-        match peak::read_line(&String::from_utf8_lossy(&child.stdout)) {
+        let stdout = run_child(exe, &config, &out, &[])?;
+        match peak::read_line(&stdout) {
             Some(bytes) => rows.push((gradient, bytes)),
             None => return Ok(Vec::new()),
         }
@@ -464,38 +459,18 @@ fn measure_memory(criterion: &Path) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("descent-memory-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
     let exe = std::env::current_exe().context("the path of this program")?;
-    let mut rows = Vec::new();
-    for gradient in descent_benches::MEMORY_GRADIENTS {
-        let config = descent_benches::memory_config(&dir, gradient)?;
-        let out = dir.join(format!("run-{gradient}"));
-        let child = std::process::Command::new(&exe)
-            .arg("run")
-            .arg(&config)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .with_context(|| format!("running {}", config.display()))?;
-        let stdout = String::from_utf8_lossy(&child.stdout);
-        anyhow::ensure!(
-            child.status.success(),
-            "{}: {}",
-            config.display(),
-            String::from_utf8_lossy(&child.stderr).trim()
-        );
-        let Some(bytes) = peak::read_line(&stdout) else {
-            // Only Linux reports the peak (`/proc/self/status`): elsewhere the rows stay empty.
-            #[allow(clippy::print_stderr)]
-            {
-                eprintln!(
-                    "note: this system reports no peak resident memory; the memory rows are not measured"
-                );
-            }
-            std::fs::remove_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-            return Ok(());
-        };
-        rows.push((gradient, bytes));
+    let rows = measure_peak(&dir, &exe)?;
+    if rows.is_empty() {
+        // Only Linux reports the peak (`/proc/self/status`): elsewhere the rows stay empty.
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "note: this system reports no peak resident memory; the memory rows are not measured"
+            );
+        }
+    } else {
+        descent_benches::write_memory(criterion, &rows)?;
     }
-    descent_benches::write_memory(criterion, &rows)?;
     std::fs::remove_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
     Ok(())
 }
