@@ -184,10 +184,17 @@ impl Observer for Console {
             line(&fact.label, fact.value.clone());
         }
         line(
+            "gradient",
+            match s.gradient.as_str() {
+                "analytic" => "exact, on host buffers (the problem's own derivative)".to_string(),
+                other => format!("{other} (candle)"),
+            },
+        );
+        line(
             "wall time",
             format!(
-                "{:.4} s ({:.0} iterations/s)",
-                s.wall_seconds, s.iterations_per_second
+                "{:.4} s ({:.0} iterations/s; {:.3} s before iteration 0)",
+                s.wall_seconds, s.iterations_per_second, s.setup_seconds
             ),
         );
         let th = &s.theory;
