@@ -95,11 +95,7 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
             // In a copy compiled for the CPU's best instruction set (pulp's dispatch, as
             // descent_tensor's sums): AVX2's sixteen 8-lane registers hold an instance without
             // spilling. No fused multiply-add is formed, so the bits are the same in every copy.
-            let done = pulp::Arch::new().dispatch(Dispatched {
-                n,
-                loss: &self.loss,
-                kernel,
-            });
+            let done = fixed_kernel(n, &self.loss, kernel);
             if let Some((sum, grad_squares)) = done {
                 return Ok(HostEval {
                     loss: self.loss.finish(F::host(sum)),
@@ -148,45 +144,67 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
     }
 }
 
-/// The fixed-size kernel for `n`, if there is one, run under pulp's chosen instruction set.
-struct Dispatched<'a, F> {
+/// The fixed-size kernel for `n`, if there is one, run under pulp's chosen instruction set. The
+/// size is chosen before pulp's dispatch, so each dispatched copy holds one kernel (one copy for
+/// every size made a function with a 14 KB stack frame, probed on every call).
+fn fixed_kernel<F: Real>(
     n: usize,
-    loss: &'a Elementwise,
-    kernel: Squares<'a, F>,
+    loss: &Elementwise,
+    kernel: Squares<'_, F>,
+) -> Option<(f64, f64)> {
+    // One A and one target for every instance, on the left: row by row (below).
+    if kernel.left && kernel.a.len() == n * n && kernel.t.len() == n * n {
+        // A single instance in one block of its own n rows; a batch in blocks of 64 rows.
+        let single = kernel.x.len() == n * n;
+        return match (n, single) {
+            (2, true) => simd(loss, Rows::<_, 2, 2>(kernel)),
+            (3, true) => simd(loss, Rows::<_, 3, 3>(kernel)),
+            (4, true) => simd(loss, Rows::<_, 4, 4>(kernel)),
+            (8, true) => simd(loss, Rows::<_, 8, 8>(kernel)),
+            (16, true) => simd(loss, Rows::<_, 16, 16>(kernel)),
+            (2, false) => simd(loss, Rows::<_, 2, ROWS>(kernel)),
+            (3, false) => simd(loss, Rows::<_, 3, ROWS>(kernel)),
+            (4, false) => simd(loss, Rows::<_, 4, ROWS>(kernel)),
+            (8, false) => simd(loss, Rows::<_, 8, ROWS>(kernel)),
+            (16, false) => simd(loss, Rows::<_, 16, ROWS>(kernel)),
+            _ => None,
+        };
+    }
+    match n {
+        2 => simd(loss, Fixed::<_, 2>(kernel)),
+        3 => simd(loss, Fixed::<_, 3>(kernel)),
+        4 => simd(loss, Fixed::<_, 4>(kernel)),
+        8 => simd(loss, Fixed::<_, 8>(kernel)),
+        16 => simd(loss, Fixed::<_, 16>(kernel)),
+        _ => None,
+    }
 }
 
-impl<F: Real> pulp::WithSimd for Dispatched<'_, F> {
+/// `kernel` with `loss`'s term, under pulp's chosen instruction set.
+fn simd<F: Real, K: WithTerm<F, Output = Option<(f64, f64)>>>(
+    loss: &Elementwise,
+    kernel: K,
+) -> Option<(f64, f64)> {
+    pulp::Arch::new().dispatch(InSimd {
+        loss,
+        kernel,
+        element: std::marker::PhantomData,
+    })
+}
+
+/// [`simd`]'s code for pulp.
+struct InSimd<'a, F, K> {
+    loss: &'a Elementwise,
+    kernel: K,
+    element: std::marker::PhantomData<F>,
+}
+
+impl<F: Real, K: WithTerm<F, Output = Option<(f64, f64)>>> pulp::WithSimd for InSimd<'_, F, K> {
     type Output = Option<(f64, f64)>;
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
-        let Dispatched { n, loss, kernel } = self;
-        // One A and one target for every instance, on the left: row by row (below).
-        if kernel.left && kernel.a.len() == n * n && kernel.t.len() == n * n {
-            // A single instance in one block of its own n rows; a batch in blocks of 64 rows.
-            let single = kernel.x.len() == n * n;
-            return match (n, single) {
-                (2, true) => loss.dispatch(Rows::<_, 2, 2>(kernel)),
-                (3, true) => loss.dispatch(Rows::<_, 3, 3>(kernel)),
-                (4, true) => loss.dispatch(Rows::<_, 4, 4>(kernel)),
-                (8, true) => loss.dispatch(Rows::<_, 8, 8>(kernel)),
-                (16, true) => loss.dispatch(Rows::<_, 16, 16>(kernel)),
-                (2, false) => loss.dispatch(Rows::<_, 2, ROWS>(kernel)),
-                (3, false) => loss.dispatch(Rows::<_, 3, ROWS>(kernel)),
-                (4, false) => loss.dispatch(Rows::<_, 4, ROWS>(kernel)),
-                (8, false) => loss.dispatch(Rows::<_, 8, ROWS>(kernel)),
-                (16, false) => loss.dispatch(Rows::<_, 16, ROWS>(kernel)),
-                _ => None,
-            };
-        }
-        match n {
-            2 => loss.dispatch(Fixed::<_, 2>(kernel)),
-            3 => loss.dispatch(Fixed::<_, 3>(kernel)),
-            4 => loss.dispatch(Fixed::<_, 4>(kernel)),
-            8 => loss.dispatch(Fixed::<_, 8>(kernel)),
-            16 => loss.dispatch(Fixed::<_, 16>(kernel)),
-            _ => None,
-        }
+        self.loss.dispatch(self.kernel)
     }
 }
 
