@@ -35,6 +35,8 @@ pub struct LinearHost<F> {
     /// The residual's buffer, kept between evaluations: a fresh multi-megabyte allocation every
     /// iteration costs the kernel's page zeroing (about 8% of an n = 1024 profile).
     residual: Vec<F>,
+    /// The instruction set pulp chose, found once (finding it reads a dozen CPU feature flags).
+    arch: pulp::Arch,
 }
 
 impl<F: Real> LinearHost<F> {
@@ -63,6 +65,7 @@ impl<F: Real> LinearHost<F> {
             a: cast(form.a.data()),
             t: cast(form.target.data()),
             residual: Vec::new(),
+            arch: pulp::Arch::new(),
         })
     }
 
@@ -95,7 +98,7 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
             // In a copy compiled for the CPU's best instruction set (pulp's dispatch, as
             // descent_tensor's sums): AVX2's sixteen 8-lane registers hold an instance without
             // spilling. No fused multiply-add is formed, so the bits are the same in every copy.
-            let done = fixed_kernel(n, &self.loss, kernel);
+            let done = fixed_kernel(self.arch, n, &self.loss, kernel);
             if let Some((sum, grad_squares)) = done {
                 return Ok(HostEval {
                     loss: self.loss.finish(F::host(sum)),
@@ -148,6 +151,7 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
 /// size is chosen before pulp's dispatch, so each dispatched copy holds one kernel (one copy for
 /// every size made a function with a 14 KB stack frame, probed on every call).
 fn fixed_kernel<F: Real>(
+    arch: pulp::Arch,
     n: usize,
     loss: &Elementwise,
     kernel: Squares<'_, F>,
@@ -157,35 +161,36 @@ fn fixed_kernel<F: Real>(
         // A single instance in one block of its own n rows; a batch in blocks of 64 rows.
         let single = kernel.x.len() == n * n;
         return match (n, single) {
-            (2, true) => simd(loss, Rows::<_, 2, 2>(kernel)),
-            (3, true) => simd(loss, Rows::<_, 3, 3>(kernel)),
-            (4, true) => simd(loss, Rows::<_, 4, 4>(kernel)),
-            (8, true) => simd(loss, Rows::<_, 8, 8>(kernel)),
-            (16, true) => simd(loss, Rows::<_, 16, 16>(kernel)),
-            (2, false) => simd(loss, Rows::<_, 2, ROWS>(kernel)),
-            (3, false) => simd(loss, Rows::<_, 3, ROWS>(kernel)),
-            (4, false) => simd(loss, Rows::<_, 4, ROWS>(kernel)),
-            (8, false) => simd(loss, Rows::<_, 8, ROWS>(kernel)),
-            (16, false) => simd(loss, Rows::<_, 16, ROWS>(kernel)),
+            (2, true) => simd(arch, loss, Rows::<_, 2, 2>(kernel)),
+            (3, true) => simd(arch, loss, Rows::<_, 3, 3>(kernel)),
+            (4, true) => simd(arch, loss, Rows::<_, 4, 4>(kernel)),
+            (8, true) => simd(arch, loss, Rows::<_, 8, 8>(kernel)),
+            (16, true) => simd(arch, loss, Rows::<_, 16, 16>(kernel)),
+            (2, false) => simd(arch, loss, Rows::<_, 2, ROWS>(kernel)),
+            (3, false) => simd(arch, loss, Rows::<_, 3, ROWS>(kernel)),
+            (4, false) => simd(arch, loss, Rows::<_, 4, ROWS>(kernel)),
+            (8, false) => simd(arch, loss, Rows::<_, 8, ROWS>(kernel)),
+            (16, false) => simd(arch, loss, Rows::<_, 16, ROWS>(kernel)),
             _ => None,
         };
     }
     match n {
-        2 => simd(loss, Fixed::<_, 2>(kernel)),
-        3 => simd(loss, Fixed::<_, 3>(kernel)),
-        4 => simd(loss, Fixed::<_, 4>(kernel)),
-        8 => simd(loss, Fixed::<_, 8>(kernel)),
-        16 => simd(loss, Fixed::<_, 16>(kernel)),
+        2 => simd(arch, loss, Fixed::<_, 2>(kernel)),
+        3 => simd(arch, loss, Fixed::<_, 3>(kernel)),
+        4 => simd(arch, loss, Fixed::<_, 4>(kernel)),
+        8 => simd(arch, loss, Fixed::<_, 8>(kernel)),
+        16 => simd(arch, loss, Fixed::<_, 16>(kernel)),
         _ => None,
     }
 }
 
 /// `kernel` with `loss`'s term, under pulp's chosen instruction set.
 fn simd<F: Real, K: WithTerm<F, Output = Option<(f64, f64)>>>(
+    arch: pulp::Arch,
     loss: &Elementwise,
     kernel: K,
 ) -> Option<(f64, f64)> {
-    pulp::Arch::new().dispatch(InSimd {
+    arch.dispatch(InSimd {
         loss,
         kernel,
         element: std::marker::PhantomData,
