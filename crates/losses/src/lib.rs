@@ -23,6 +23,6 @@ pub use log_cosh::{LogCosh, LogCoshConfig};
 pub use loss::Loss;
 pub use mae::{Mae, MaeConfig};
 pub use mse::{Mse, MseConfig};
-pub use pointwise::{Elementwise, Pointwise, Term, WithTerm};
+pub use pointwise::{Elementwise, Pointwise, Term, WithTerm, add_terms};
 pub use squares::squared_error;
 pub use sse::{Sse, SseConfig};

@@ -5,7 +5,7 @@
 //! `scale · Σ f(d_i)` over the residual `d = prediction - target`, with `scale = 1 / entries` for
 //! a mean and 1 for a sum; [`Pointwise`] names `f` and [`Elementwise`] adds the scale.
 
-use descent_tensor::Real;
+use descent_tensor::{Real, SUM_LANES};
 
 /// The function of one residual entry `d` that a loss sums.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -173,22 +173,29 @@ impl<F: Real> WithTerm<F> for Pass<'_, F> {
 
     #[inline(always)]
     fn with<T: Term<F>>(self, term: T) -> f64 {
-        const LANES: usize = 8;
-        let mut lanes = [0.0f64; LANES];
-        let (chunks, rest) = self.0.as_chunks_mut::<LANES>();
-        for chunk in chunks {
-            for (lane, v) in lanes.iter_mut().zip(chunk.iter_mut()) {
-                let (value, derivative) = term.at(*v);
-                *lane += value;
-                *v = derivative;
-            }
-        }
-        for (lane, v) in lanes.iter_mut().zip(rest.iter_mut()) {
+        let mut lanes = [0.0f64; SUM_LANES];
+        add_terms(&mut lanes, self.0, term);
+        lanes.iter().sum()
+    }
+}
+
+/// Each entry of the residual `d` replaced by the loss's derivative, its term added into the
+/// partial sums `lanes` (the tail into the first lanes, as `descent_tensor::add_squares`): for
+/// one loss over many slices. Inlined into the caller, so it runs in the caller's instruction set.
+#[inline(always)]
+pub fn add_terms<F: Real, T: Term<F>>(lanes: &mut [f64; SUM_LANES], d: &mut [F], term: T) {
+    let (chunks, rest) = d.as_chunks_mut::<SUM_LANES>();
+    for chunk in chunks {
+        for (lane, v) in lanes.iter_mut().zip(chunk.iter_mut()) {
             let (value, derivative) = term.at(*v);
             *lane += value;
             *v = derivative;
         }
-        lanes.iter().sum()
+    }
+    for (lane, v) in lanes.iter_mut().zip(rest.iter_mut()) {
+        let (value, derivative) = term.at(*v);
+        *lane += value;
+        *v = derivative;
     }
 }
 

@@ -1,8 +1,8 @@
 //! `LinearHost`: the host objective of a problem linear in its one parameter, `X A` or `A X` against a target, under any elementwise loss.
 
-use descent_losses::{Elementwise, Term, WithTerm};
+use descent_losses::{Elementwise, Term, WithTerm, add_terms};
 use descent_tensor::gemm::{Operand, matmul};
-use descent_tensor::{Real, sum_squares};
+use descent_tensor::{Real, SUM_LANES, add_squares, sum_squares};
 
 use crate::LinearForm;
 use crate::host::{HostEval, HostObjective, check_lengths};
@@ -307,7 +307,7 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
         let Squares { x, a, t, g, .. } = self.0;
         let (a, t) = (rows::<F, N>(a), rows::<F, N>(t));
         let at = transpose(&a);
-        let (mut sums, mut squares) = ([0.0f64; LANES], [0.0f64; LANES]);
+        let (mut sums, mut squares) = ([0.0f64; SUM_LANES], [0.0f64; SUM_LANES]);
         let (xs, _) = x.as_chunks::<N>();
         let (gs, _) = g.as_chunks_mut::<N>();
         let mut block = [[F::zero(); N]; R];
@@ -328,7 +328,7 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
                 *d = out;
                 row = if row + 1 == N { 0 } else { row + 1 };
             }
-            terms(&mut sums, block.as_flattened_mut(), term);
+            add_terms(&mut sums, block.as_flattened_mut(), term);
             for (d, gr) in block.iter().zip(gb.iter_mut()) {
                 let mut out = [F::zero(); N];
                 for k in 0..N {
@@ -346,43 +346,6 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
 
 /// Rows per block of [`Rows`] for a batch: 64 rows of 16 f32 entries are 4 KB, well inside L1.
 const ROWS: usize = 64;
-
-/// Partial sums of the flat passes.
-const LANES: usize = 8;
-
-/// Each entry of `d` replaced by the loss's derivative, its term added into `lanes`.
-#[inline(always)]
-fn terms<F: Real, T: Term<F>>(lanes: &mut [f64; LANES], d: &mut [F], term: T) {
-    let (chunks, rest) = d.as_chunks_mut::<LANES>();
-    for chunk in chunks {
-        for (lane, v) in lanes.iter_mut().zip(chunk.iter_mut()) {
-            let (value, derivative) = term.at(*v);
-            *lane += value;
-            *v = derivative;
-        }
-    }
-    for (lane, v) in lanes.iter_mut().zip(rest.iter_mut()) {
-        let (value, derivative) = term.at(*v);
-        *lane += value;
-        *v = derivative;
-    }
-}
-
-/// The squares of `g`'s entries (in `f64`) added into `lanes`.
-#[inline(always)]
-fn add_squares<F: Real>(lanes: &mut [f64; LANES], g: &[F]) {
-    let (chunks, rest) = g.as_chunks::<LANES>();
-    for chunk in chunks {
-        for (lane, v) in lanes.iter_mut().zip(chunk) {
-            let w = v.widen();
-            *lane += w * w;
-        }
-    }
-    for (lane, v) in lanes.iter_mut().zip(rest) {
-        let w = v.widen();
-        *lane += w * w;
-    }
-}
 
 /// The `N x N` row-major block `s` as an array of rows.
 #[inline(always)]

@@ -93,23 +93,13 @@ impl MetricsWriter {
             // The writer has stopped when it has nothing to give back: its error says why.
             Err(_) => match self.empty.recv() {
                 Ok(v) => v,
-                Err(_) => {
-                    return match self.join() {
-                        Err(e) => Err(e),
-                        Ok(_) => Err(anyhow::anyhow!("the metrics.csv writer stopped early")),
-                    };
-                }
+                Err(_) => return Err(self.stopped()),
             },
         };
         let chunk = std::mem::replace(&mut self.chunk, next);
         let sent = self.full.as_ref().map(|full| full.send(chunk));
         if let Some(Err(_)) = sent {
-            // The writer stopped: its error says why.
-            self.full = None;
-            return match self.join() {
-                Err(e) => Err(e),
-                Ok(_) => Err(anyhow::anyhow!("the metrics.csv writer stopped early")),
-            };
+            return Err(self.stopped());
         }
         Ok(())
     }
@@ -125,6 +115,14 @@ impl MetricsWriter {
         }
         self.full = None;
         self.join()
+    }
+
+    /// Why the writer thread stopped before the run ended: its error.
+    fn stopped(&mut self) -> anyhow::Error {
+        match self.join() {
+            Err(e) => e,
+            Ok(_) => anyhow::anyhow!("the metrics.csv writer stopped early"),
+        }
     }
 
     /// Close the channel and wait for the writer thread's outcome.

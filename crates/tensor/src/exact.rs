@@ -97,9 +97,7 @@ pub fn inverse_and_condition(a: &Matrix) -> Result<(Matrix, f64), TensorError> {
     }
     a.check_finite()?;
     let inv = a.as_faer().partial_piv_lu().inverse();
-    let inverse_norm = one_norm(inv.as_ref());
-    singular_by_one_norm(a, inverse_norm)?;
-    let condition = one_norm(a.as_faer()) * inverse_norm;
+    let condition = singular_by_one_norm(a, one_norm(inv.as_ref()))?;
     Ok((Matrix::from_faer(inv.as_ref()), condition))
 }
 
@@ -114,8 +112,9 @@ fn one_norm(m: faer::MatRef<'_, f64>) -> f64 {
 }
 
 /// The singularity check of the LU path: `1 / ||A^-1||_1 <= n eps ||A||_1` (the 1-norm analogue
-/// of `s_min <= n eps s_max`), or an inverse that is not finite.
-fn singular_by_one_norm(a: &Matrix, inverse_norm: f64) -> Result<(), TensorError> {
+/// of `s_min <= n eps s_max`), or an inverse that is not finite. Returns the 1-norm condition
+/// number `||A||_1 ||A^-1||_1` of a matrix that passes.
+fn singular_by_one_norm(a: &Matrix, inverse_norm: f64) -> Result<f64, TensorError> {
     let largest = one_norm(a.as_faer());
     let smallest = 1.0 / inverse_norm;
     let threshold = a.rows() as f64 * f64::EPSILON * largest;
@@ -124,7 +123,7 @@ fn singular_by_one_norm(a: &Matrix, inverse_norm: f64) -> Result<(), TensorError
     {
         return Err(TensorError::Singular { smallest, largest });
     }
-    Ok(())
+    Ok(largest * inverse_norm)
 }
 
 /// Hager's estimate (Higham's refinement, as LAPACK's `gecon`) of `||A^-1||_1` from an LU of
@@ -191,13 +190,9 @@ pub fn solve_and_condition(a: &Matrix, b: &Matrix) -> Result<(Matrix, f64), Tens
     a.check_finite()?;
     check_rows(a, b)?;
     let lu = a.as_faer().partial_piv_lu();
-    let inverse_norm = inverse_one_norm_estimate(&lu, a.rows());
-    singular_by_one_norm(a, inverse_norm)?;
+    let condition = singular_by_one_norm(a, inverse_one_norm_estimate(&lu, a.rows()))?;
     let x = lu.solve(b.as_faer());
-    Ok((
-        Matrix::from_faer(x.as_ref()),
-        one_norm(a.as_faer()) * inverse_norm,
-    ))
+    Ok((Matrix::from_faer(x.as_ref()), condition))
 }
 
 /// The thin singular value decomposition `a = U diag(s) V^T`, singular values largest first.

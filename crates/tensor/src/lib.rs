@@ -34,7 +34,7 @@ pub use native_rng::NativeRng;
 pub use real::Real;
 pub use rng::{MatrixRng, RandomStreams, RngKind};
 pub use source::{MatrixSource, Random, check_file_matrix};
-pub use sums::{sum_squared_differences, sum_squares};
+pub use sums::{SUM_LANES, add_squares, sum_squared_differences, sum_squares};
 pub use torch_rng::TorchRng;
 
 /// candle, re-exported so that downstream crates and user extensions name one version.

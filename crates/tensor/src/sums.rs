@@ -9,7 +9,8 @@ use pulp::{Arch, Simd, WithSimd};
 use crate::Real;
 
 /// Partial sums kept apart: an in-order sum is one long chain of dependent additions.
-const LANES: usize = 8;
+pub const SUM_LANES: usize = 8;
+const LANES: usize = SUM_LANES;
 
 /// `Σ x_i²`, each term widened to `f64` exactly, summed in eight interleaved partial sums
 /// that are then added in order. The result differs from the in-order sum only by the rounding
@@ -31,15 +32,27 @@ impl<F: Real> WithSimd for SumSquares<'_, F> {
 
 #[inline(always)]
 fn squares<F: Real>(x: &[F]) -> f64 {
-    let (chunks, rest) = x.as_chunks::<LANES>();
     let mut lanes = [0.0f64; LANES];
+    add_squares(&mut lanes, x);
+    lanes.iter().sum()
+}
+
+/// The squares of `x`'s entries, each widened to `f64` exactly, added into the partial sums
+/// `lanes` as [`sum_squares`] adds them (the tail into the first lanes): for one sum over many
+/// slices. Inlined into the caller, so it runs in the caller's instruction set.
+#[inline(always)]
+pub fn add_squares<F: Real>(lanes: &mut [f64; SUM_LANES], x: &[F]) {
+    let (chunks, rest) = x.as_chunks::<LANES>();
     for chunk in chunks {
         for (lane, v) in lanes.iter_mut().zip(chunk) {
             let v = v.widen();
             *lane += v * v;
         }
     }
-    finish(lanes, rest.iter().map(|v| v.widen()))
+    for (lane, v) in lanes.iter_mut().zip(rest) {
+        let v = v.widen();
+        *lane += v * v;
+    }
 }
 
 /// `Σ (p_i - t_i)²` over the common length, each difference rounded in `F` (as a tensor
