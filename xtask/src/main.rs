@@ -1,11 +1,13 @@
-//! `cargo xtask`: the command line of descent (`run` an experiment from a TOML config, `list` what configs can name).
+//! `cargo xtask`: the command line of descent over its built-in registry (`descent_lab::cli`), plus `bench`, which times the user's path beside the peers.
 
 use std::path::{Path, PathBuf};
-
-use anyhow::Context as _;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use descent_lab::cli::{self, Globals};
+use descent_lab::peak;
+use descent_runner::Registry;
 
 /// `println!` through `descent_runner::say`: a closed stdout (`| head`) is ignored, not a panic.
 macro_rules! say {
@@ -14,127 +16,20 @@ macro_rules! say {
     };
 }
 
-mod peak;
-mod signals;
-use descent_runner::{
-    Config, Experiment, Registry, RunOptions, StopReason, SweepRow, SweepSpec, format_bytes,
-    rerender, run_file, run_sweep,
-};
-
 /// descent: linear algebra by gradient descent, driven by TOML configs.
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", version, about)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Threads for candle's matrix products (default: RAYON_NUM_THREADS if set, else every CPU
-    /// for a run and 1 per run for a sweep).
-    #[arg(long, global = true, value_name = "N")]
-    threads: Option<usize>,
-    /// The most memory a run may plan to use: bytes, a size ("4 GiB") or a share of the memory
-    /// available ("75%", the default); the same as `--set max_memory=...`.
-    #[arg(long, global = true, value_name = "SIZE")]
-    max_memory: Option<String>,
-}
-
-impl Cli {
-    /// The `--set` overrides of a command with `--max-memory` added as one more (last, so it wins).
-    fn with_memory(&self, mut sets: Vec<String>) -> Vec<String> {
-        if let Some(m) = &self.max_memory {
-            // A TOML basic string: Rust's escapes of `"` and `\` are TOML's.
-            sets.push(format!("max_memory={m:?}"));
-        }
-        sets
-    }
-}
-
-/// Fix candle's thread counts once, before any thread exists.
-///
-/// - candle asks for its matrix products' thread count on every product and, unless
-///   `RAYON_NUM_THREADS` is set, reads the CPU list from the system each time (about 30 us a
-///   product, 10x the cost of a small iteration).
-/// - candle's element-wise operations from 64K entries run on its own pool of spinning workers
-///   (`CANDLE_NUM_THREADS`, by default as many as rayon's). On 2 cores they took the CPU from faer's
-///   product threads: the n = 256 autodiff loop ran 1.3x faster with one (docs/performance.md). It
-///   is set to 1 unless the variable is set.
-fn set_threads(cli: &Cli) -> Result<(), String> {
-    let chosen = match cli.threads {
-        Some(n) if n == 0 || n > descent_runner::MAX_THREADS => {
-            return Err(format!(
-                "--threads must be between 1 and {}, got {n}",
-                descent_runner::MAX_THREADS
-            ));
-        }
-        Some(n) => Some(n),
-        None if std::env::var_os("RAYON_NUM_THREADS").is_some() => None,
-        None if matches!(cli.command, Command::Sweep { .. }) => Some(1),
-        None => Some(std::thread::available_parallelism().map_or(1, |n| n.get())),
-    };
-    // SAFETY: called first thing in `main`, before the Ctrl-C handler, rayon or candle start any
-    // thread: no other thread can read the environment concurrently.
-    #[allow(unsafe_code)]
-    unsafe {
-        if let Some(n) = chosen {
-            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
-        }
-        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
-            std::env::set_var("CANDLE_NUM_THREADS", "1");
-        }
-    }
-    Ok(())
+    #[command(flatten)]
+    globals: Globals,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the experiment a config describes and write its files.
-    Run {
-        /// The config file, e.g. configs/diag4.toml.
-        config: PathBuf,
-        /// Override a key: --set optimizer.lr=0.1, --set 'optimizer.kind="adam"' (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// Run directory (must not exist or be empty); default `runs/<name>/NNN`.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Print nothing but errors.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Also write every picture as PNG (SVG is always written).
-        #[arg(long)]
-        png: bool,
-    },
-    /// Validate a config (and build its problem, reading its files) without running it.
-    Check {
-        /// The config file.
-        config: PathBuf,
-        /// Override a key, as for `run` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-    },
-    /// Run the cartesian product of a grid of config values, several runs at a time.
-    Sweep {
-        /// The config file; its `[sweep]` table, if any, gives a grid, seeds and jobs too.
-        config: PathBuf,
-        /// An axis of the grid: --grid optimizer.lr=[0.01,0.1,0.5] (repeatable; replaces the
-        /// config's axis of the same key).
-        #[arg(long = "grid", value_name = "KEY=[V1,V2,..]")]
-        grid: Vec<String>,
-        /// Runs per grid point, with seeds seed, seed + 1, ...; reports mean and spread.
-        #[arg(long)]
-        seeds: Option<usize>,
-        /// Runs at a time (default: the config's `sweep.jobs`, else the number of CPUs).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Override a key of every run (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// The sweep directory (must not exist or be empty); default `runs/<name>-sweep/NNN`.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Also write every picture as PNG.
-        #[arg(long)]
-        png: bool,
-    },
+    #[command(flatten)]
+    Lab(cli::Command),
     /// Time the user's path: `cargo xtask run` (this binary, metrics.csv written) on the peers'
     /// workloads, beside the bare loop and, with --peers, JAX and PyTorch in the same sitting.
     Bench {
@@ -161,127 +56,6 @@ enum Command {
               conflicts_with_all = ["criterion", "table_only", "filter"])]
         repeat: u32,
     },
-    /// Draw a finished run's pictures and report.html again from the files in its directory.
-    Report {
-        /// The run directory, e.g. runs/diag4/001.
-        dir: PathBuf,
-        /// Also write every picture as PNG.
-        #[arg(long)]
-        png: bool,
-    },
-    /// What the theory says of a config without running it: the Hessian's spectrum, the stable
-    /// and optimal lr (and momentum), the predicted loss and iterations to the tolerance.
-    Theory {
-        /// The config file.
-        config: PathBuf,
-        /// Override a key, as for `run` (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-    },
-    /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
-    List,
-}
-
-/// The `list` text: a section per part, a line per kind, its defaults beneath.
-fn listing(registry: &Registry) -> String {
-    let mut out = String::new();
-    let mut section = "";
-    for l in registry.listing() {
-        if l.section != section {
-            section = l.section;
-            let header = if section == "transform" {
-                "[[transform]]".to_string()
-            } else {
-                format!("[{section}]")
-            };
-            out.push_str(&format!(
-                "{}{header}\n",
-                if out.is_empty() { "" } else { "\n" }
-            ));
-        }
-        out.push_str(&format!("  {:<14} {}\n", l.kind, l.summary));
-        match l.defaults {
-            Some(t) if !t.is_empty() => {
-                let keys: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                out.push_str(&format!("  {:<14} defaults: {}\n", "", keys.join(", ")));
-            }
-            Some(_) => {}
-            None => out.push_str(&format!("  {:<14} (has required keys)\n", "")),
-        }
-    }
-    out
-}
-
-/// `cargo xtask sweep`: build the spec from the config's `[sweep]` and the flags, run it, report.
-#[allow(clippy::too_many_arguments)]
-fn sweep(
-    config: &Path,
-    grid: &[String],
-    seeds: Option<usize>,
-    jobs: Option<usize>,
-    sets: Vec<String>,
-    out: Option<PathBuf>,
-    png: bool,
-    registry: &Registry,
-) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(config)
-        .with_context(|| format!("{}: cannot read the config", config.display()))?;
-    let mut spec = SweepSpec::from_config_text(config, &text)?;
-    for g in grid {
-        let axis = SweepSpec::parse_axis(g)?;
-        spec.axes.retain(|a| a.key != axis.key);
-        spec.axes.push(axis);
-    }
-    if let Some(s) = seeds {
-        anyhow::ensure!(s >= 1, "--seeds must be at least 1");
-        spec.seeds = s;
-    }
-    if let Some(j) = jobs {
-        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
-        spec.jobs = Some(j);
-    }
-    anyhow::ensure!(
-        !spec.axes.is_empty() || spec.seeds > 1,
-        "{}: nothing to sweep: give --grid key=[..] or --seeds N, or a [sweep] table",
-        config.display()
-    );
-    let options = RunOptions {
-        out,
-        png,
-        ..RunOptions::default()
-    };
-    let progress = |row: &SweepRow, total: usize| {
-        say!(
-            "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
-            row.run,
-            row.point,
-            row.seed,
-            row.stop_reason,
-            row.iterations,
-            row.final_loss,
-            row.rel_error
-        );
-    };
-    let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
-    let failed = outcome
-        .rows
-        .iter()
-        .filter(|r| r.stop_reason == "failed" || r.stop_reason == "diverged")
-        .count();
-    {
-        say!(
-            "{} runs ({} failed or diverged): {}/sweep.csv, sweep.svg, sweep.html",
-            outcome.rows.len(),
-            failed,
-            outcome.dir.display()
-        );
-    }
-    // As for `run`: 2 when some run failed or diverged (every file is still written).
-    Ok(if failed > 0 {
-        ExitCode::from(2)
-    } else {
-        ExitCode::SUCCESS
-    })
 }
 
 /// Run this program as a child, `run CONFIG --out OUT` with `args` after it; its standard output,
@@ -482,56 +256,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = set_threads(&cli) {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("error: {e}");
-        }
-        return ExitCode::FAILURE;
+    let runs_many = matches!(&cli.command, Command::Lab(c) if c.runs_many());
+    if let Err(e) = cli::prepare(&cli.globals, runs_many) {
+        return failure(&e);
     }
-    let registry = Registry::default();
-    let sets_of = {
-        let cli_memory = Cli {
-            command: Command::List,
-            threads: None,
-            max_memory: cli.max_memory.clone(),
-        };
-        move |sets: Vec<String>| cli_memory.with_memory(sets)
-    };
     match cli.command {
-        Command::List => {
-            {
-                descent_runner::say(&listing(&registry));
-            }
-            ExitCode::SUCCESS
-        }
-        Command::Sweep {
-            config,
-            grid,
-            seeds,
-            jobs,
-            sets,
-            out,
-            png,
-        } => match sweep(
-            &config,
-            &grid,
-            seeds,
-            jobs,
-            sets_of(sets),
-            out,
-            png,
-            &registry,
-        ) {
-            Ok(code) => code,
-            Err(e) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprintln!("error: {e:#}");
-                }
-                ExitCode::FAILURE
-            }
-        },
+        Command::Lab(command) => cli::execute(command, &cli.globals, &Registry::default()),
         Command::Bench {
             filter: None,
             criterion: false,
@@ -541,13 +271,7 @@ fn main() -> ExitCode {
             repeat,
         } => match user_path_bench(peers.as_deref(), peers_dir, repeat) {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprintln!("error: {e:#}");
-                }
-                ExitCode::FAILURE
-            }
+            Err(e) => failure(&e),
         },
         Command::Bench {
             filter, table_only, ..
@@ -597,148 +321,14 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Command::Report { dir, png } => match rerender(&dir, &registry, png) {
-            Ok(files) => {
-                {
-                    say!("{}: wrote {}", dir.display(), files.join(", "));
-                }
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                #[allow(clippy::print_stderr)]
-                {
-                    eprintln!("error: {e:#}");
-                }
-                ExitCode::FAILURE
-            }
-        },
-        Command::Theory { config, sets } => {
-            let lines = Config::load(&config, &sets_of(sets), &registry)
-                .map_err(anyhow::Error::from)
-                .and_then(|c| Ok(Experiment::new(c)?))
-                .and_then(|e| descent_runner::theory_preview(&e));
-            match lines {
-                Ok(lines) => {
-                    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
-                    for (label, value) in lines {
-                        say!("{label:<width$}  {value}");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    #[allow(clippy::print_stderr)]
-                    {
-                        eprintln!("error: {e:#}");
-                    }
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Check { config, sets } => {
-            // The estimate comes first and allocates nothing: a config too large for the memory
-            // limit is refused before any matrix is drawn or read.
-            let checked = Config::load(&config, &sets_of(sets), &registry)
-                .map_err(anyhow::Error::from)
-                .and_then(|c| {
-                    let estimate = Experiment::estimate(&c)?;
-                    Ok((Experiment::new(c)?, estimate))
-                });
-            match checked {
-                Ok((e, estimate)) => {
-                    let c = &e.config;
-                    {
-                        say!(
-                            "{}: ok: {} with {} parameter(s), {} iterations, dtype {}, memory {}",
-                            config.display(),
-                            e.problem.kind(),
-                            e.problem.parameters().len(),
-                            c.iterations,
-                            c.dtype.name(),
-                            estimate.map_or_else(
-                                || "not estimated".to_string(),
-                                |m| format!("about {}", format_bytes(m.bytes))
-                            )
-                        );
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    #[allow(clippy::print_stderr)]
-                    {
-                        eprintln!("error: {e:#}");
-                    }
-                    ExitCode::FAILURE
-                }
-            }
-        }
-        Command::Run {
-            config,
-            sets,
-            out,
-            quiet,
-            png,
-        } => {
-            // The first signal stops the run cleanly after the current iteration; a second one
-            // exits at once.
-            let flags = signals::install();
-            let options = RunOptions {
-                sets: sets_of(sets),
-                out,
-                quiet,
-                png,
-                interrupt: flags.as_ref().map(|f| f.interrupt.clone()),
-                terminate: flags.as_ref().map(|f| f.terminate.clone()),
-                ..RunOptions::default()
-            };
-            let ran = run_file(&config, &options, &registry);
-            if let (Ok(_), false, Some(bytes)) = (&ran, quiet, peak::resident_bytes()) {
-                {
-                    say!("{}", peak::line(bytes));
-                }
-            }
-            match ran {
-                Ok(outcome) if outcome.summary.stop_reason == StopReason::Diverged => {
-                    #[allow(clippy::print_stderr)]
-                    {
-                        eprintln!(
-                            "error: {}: {} (files of the partial run are in {})",
-                            config.display(),
-                            outcome
-                                .summary
-                                .message
-                                .as_deref()
-                                .unwrap_or("the run diverged"),
-                            outcome.dir.display()
-                        );
-                    }
-                    ExitCode::from(2)
-                }
-                Ok(outcome)
-                    if matches!(
-                        outcome.summary.stop_reason,
-                        StopReason::Interrupted | StopReason::Terminated
-                    ) =>
-                {
-                    #[allow(clippy::print_stderr)]
-                    {
-                        eprintln!(
-                            "{}: {} iterations done; the files are complete up to there, in {}",
-                            outcome.summary.stop_reason.name(),
-                            outcome.summary.iterations,
-                            outcome.dir.display()
-                        );
-                    }
-                    ExitCode::from(flags.as_ref().map_or(130, signals::Flags::exit_status))
-                }
-                Ok(_) => ExitCode::SUCCESS,
-                Err(e) => {
-                    #[allow(clippy::print_stderr)]
-                    {
-                        eprintln!("error: {e:#}");
-                    }
-                    ExitCode::FAILURE
-                }
-            }
-        }
     }
+}
+
+/// Print `e` as the command line's error, and the failure status.
+fn failure(e: &anyhow::Error) -> ExitCode {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::FAILURE
 }

@@ -33,7 +33,6 @@ mod regular;
 mod render;
 mod rerender;
 mod stop;
-mod sweep;
 mod theory;
 mod theory_preview;
 mod thin;
@@ -52,7 +51,7 @@ pub use descent_report::{
 };
 pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
-pub use files::{RunFiles, create_run_dir, write_atomic};
+pub use files::{MetricsRow, RunFiles, create_run_dir, write_atomic};
 pub use init::initial_values;
 pub use memory::{
     Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes, kib_field,
@@ -66,9 +65,6 @@ pub use registry::{
 };
 pub use render::render;
 pub use rerender::rerender;
-pub use sweep::{
-    Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
-};
 pub use theory::{ModeTrace, RunTheory, TheoryFacts};
 pub use theory_preview::preview as theory_preview;
 pub use thin::Thinned;

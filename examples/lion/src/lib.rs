@@ -108,3 +108,8 @@ pub fn registry() -> Registry {
     r.add_optimizer::<LionConfig>();
     r
 }
+
+/// docs/extending.md: its Rust blocks compile, as doctests of this crate.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/extending.md")]
+mod extending_md {}

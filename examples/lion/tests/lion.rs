@@ -43,3 +43,45 @@ fn the_example_config_runs_lion_to_the_inverse() {
         summary.rel_error
     );
 }
+
+/// The example's binary is descent's command line with `lion` registered.
+fn lion_binary(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_descent-example-lion"))
+        .args(args)
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
+        .output()
+        .expect("run the example's binary")
+}
+
+#[test]
+fn the_binary_lists_and_runs_lion_with_every_command_of_xtask() {
+    let listed = lion_binary(&["list"]);
+    assert!(listed.status.success());
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("lion ")),
+        "{text}"
+    );
+    let out = std::env::temp_dir().join(format!("descent-lion-bin-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let ran = lion_binary(&[
+        "run",
+        "lion.toml",
+        "--quiet",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--set",
+        "iterations=50",
+    ]);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let summary = std::fs::read_to_string(out.join("summary.json")).expect("summary.json");
+    assert!(summary.contains("\"optimizer\": \"lion\""), "{summary}");
+    let bad = lion_binary(&["run", "lion.toml", "--set", "optimizer.lr=-1"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("optimizer.lr"));
+    std::fs::remove_dir_all(out).ok();
+}

@@ -6,16 +6,13 @@ use anyhow::{Context as _, bail};
 use rayon::prelude::*;
 use toml::{Table, Value};
 
-use crate::config::Config;
-use crate::files::{MetricsRow, create_run_dir, write_atomic};
-use crate::memory::{about, available_bytes};
-use crate::registry::Registry;
-use crate::thin::Thinned;
-use crate::train::Experiment;
-use crate::{RunOptions, run_experiment};
 use descent_report::LossPoint;
 use descent_report::sweep_svg;
 use descent_report::{STYLE, escape};
+use descent_runner::{
+    Config, Experiment, MetricsRow, Registry, RunOptions, Thinned, about, available_bytes,
+    create_run_dir, run_experiment, write_atomic,
+};
 
 /// One axis of a grid: a dotted config key and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,7 +70,7 @@ impl SweepSpec {
 
     /// Parse `--grid key=[v1, v2, ...]`.
     pub fn parse_axis(text: &str) -> anyhow::Result<Axis> {
-        let o = crate::overrides::Override::parse(text)?;
+        let o = descent_runner::Override::parse(text)?;
         match o.value {
             Value::Array(values) if !values.is_empty() => Ok(Axis {
                 key: o.path.join("."),
@@ -431,7 +428,7 @@ fn write_points(path: &Path, keys: &[&str], rows: &[SweepRow]) -> anyhow::Result
     ]);
     w.write_record(&header)?;
     for g in groups(rows) {
-        let finished = g.iter().filter(|r| finished(r)).count();
+        let finished = g.iter().filter(|r| r.finished()).count();
         let (lm, ls) = mean_and_spread(&g.iter().map(|r| r.final_loss).collect::<Vec<_>>());
         let (em, es) = mean_and_spread(&g.iter().map(|r| r.rel_error).collect::<Vec<_>>());
         let mut record = g[0].values.clone();
@@ -449,9 +446,11 @@ fn write_points(path: &Path, keys: &[&str], rows: &[SweepRow]) -> anyhow::Result
     Ok(())
 }
 
-/// Whether a run finished (neither failed nor diverged).
-fn finished(r: &SweepRow) -> bool {
-    r.stop_reason != "failed" && r.stop_reason != "diverged"
+impl SweepRow {
+    /// Whether the run finished: it neither failed nor diverged.
+    pub fn finished(&self) -> bool {
+        self.stop_reason != "failed" && self.stop_reason != "diverged"
+    }
 }
 
 /// A run's loss curve from its metrics.csv (thinned), or nothing if it has none.
@@ -491,7 +490,7 @@ pub fn mean_and_spread(values: &[f64]) -> (f64, f64) {
 }
 
 fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String {
-    use crate::console::sci;
+    use descent_runner::sci;
     let mut body = format!("<h1>descent: sweep of {}</h1>\n", escape(name));
     if seeds > 1 {
         body.push_str(&format!(
@@ -524,7 +523,7 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
     body.push_str("<figcaption>Every run's loss (log scale); failed and diverged runs end early or are missing.</figcaption></figure>\n");
     body.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>point</th><th>seed</th><th>final loss</th><th>relative error</th><th>iterations</th><th>stopped by</th><th>wall time (s)</th><th>message</th></tr>\n");
     for r in rows {
-        let class = if !finished(r) { " class=\"bad\"" } else { "" };
+        let class = if !r.finished() { " class=\"bad\"" } else { "" };
         let run = if r.dir.is_empty() {
             r.run.to_string()
         } else {

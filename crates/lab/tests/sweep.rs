@@ -3,7 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use descent_runner::{Registry, RunOptions, SweepRow, SweepSpec, run_sweep};
+use descent_lab::{SweepRow, SweepSpec, run_sweep};
+use descent_runner::{Registry, RunOptions};
 
 fn diag4() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml")

@@ -1,0 +1,429 @@
+//! The whole command line (`run`, `check`, `sweep`, `suite`, `compare`, `report`, `theory`, `list`) for any registry: [`main`] is a user's binary in one call.
+//!
+//! `cargo xtask` is this command line over descent's built-in [`Registry`], plus its own `bench`.
+//! A crate that registers its own optimizer, schedule, loss or problem gets every command for
+//! it with
+//!
+//! ```no_run
+//! fn main() -> std::process::ExitCode {
+//!     let registry = descent_runner::Registry::default(); // add your parts to it
+//!     descent_lab::cli::main(registry)
+//! }
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Args, Parser, Subcommand};
+use descent_runner::{
+    Config, Experiment, Registry, RunOptions, StopReason, format_bytes, rerender, run_file,
+};
+
+use crate::sweep::{MAX_THREADS, SweepRow, SweepSpec, run_sweep};
+use crate::{peak, signals};
+
+/// `println!` through `descent_runner::say`: a closed stdout (`| head`) is ignored, not a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        descent_runner::say(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// The options every command takes.
+#[derive(Debug, Clone, Args)]
+pub struct Globals {
+    /// Threads for the matrix products (default: RAYON_NUM_THREADS if set, else every CPU for a
+    /// run and 1 per run for a sweep or a suite).
+    #[arg(long, global = true, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The most memory a run may plan to use: bytes, a size ("4 GiB") or a share of the memory
+    /// available ("75%", the default); the same as `--set max_memory=...`.
+    #[arg(long, global = true, value_name = "SIZE")]
+    pub max_memory: Option<String>,
+}
+
+impl Globals {
+    /// The `--set` overrides of a command with `--max-memory` added as one more (last, so it wins).
+    pub fn with_memory(&self, mut sets: Vec<String>) -> Vec<String> {
+        if let Some(m) = &self.max_memory {
+            // A TOML basic string: Rust's escapes of `"` and `\` are TOML's.
+            sets.push(format!("max_memory={m:?}"));
+        }
+        sets
+    }
+}
+
+/// The command line of [`main`].
+#[derive(Debug, Parser)]
+#[command(
+    version,
+    about = "descent: linear algebra by gradient descent, driven by TOML configs"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+    /// The options every command takes.
+    #[command(flatten)]
+    pub globals: Globals,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the experiment a config describes and write its files.
+    Run {
+        /// The config file, e.g. configs/diag4.toml.
+        config: PathBuf,
+        /// Override a key: --set optimizer.lr=0.1, --set 'optimizer.kind="adam"' (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Run directory (must not exist or be empty); default `runs/<name>/NNN`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Also write every picture as PNG (SVG is always written).
+        #[arg(long)]
+        png: bool,
+    },
+    /// Validate a config (and build its problem, reading its files) without running it.
+    Check {
+        /// The config file.
+        config: PathBuf,
+        /// Override a key, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// Run the cartesian product of a grid of config values, several runs at a time.
+    Sweep {
+        /// The config file; its `[sweep]` table, if any, gives a grid, seeds and jobs too.
+        config: PathBuf,
+        /// An axis of the grid: --grid optimizer.lr=[0.01,0.1,0.5] (repeatable; replaces the
+        /// config's axis of the same key).
+        #[arg(long = "grid", value_name = "KEY=[V1,V2,..]")]
+        grid: Vec<String>,
+        /// Runs per grid point, with seeds seed, seed + 1, ...; reports mean and spread.
+        #[arg(long)]
+        seeds: Option<usize>,
+        /// Runs at a time (default: the config's `sweep.jobs`, else the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Override a key of every run (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// The sweep directory (must not exist or be empty); default `runs/<name>-sweep/NNN`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
+    /// Draw a finished run's pictures and report.html again from the files in its directory.
+    Report {
+        /// The run directory, e.g. runs/diag4/001.
+        dir: PathBuf,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
+    /// What the theory says of a config without running it: the Hessian's spectrum, the stable
+    /// and optimal lr (and momentum), the predicted loss and iterations to the tolerance.
+    Theory {
+        /// The config file.
+        config: PathBuf,
+        /// Override a key, as for `run` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+    },
+    /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
+    List,
+}
+
+impl Command {
+    /// Whether the command runs many experiments at once (then each gets one thread by default).
+    pub fn runs_many(&self) -> bool {
+        matches!(self, Command::Sweep { .. })
+    }
+}
+
+/// Parse the process's arguments and run the command over `registry`: a user's whole binary.
+///
+/// Set a global allocator in the binary for speed (descent's `xtask` uses mimalloc: candle
+/// allocates a tensor per operation).
+pub fn main(registry: Registry) -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(e) = prepare(&cli.globals, cli.command.runs_many()) {
+        return error(&e);
+    }
+    execute(cli.command, &cli.globals, &registry)
+}
+
+/// Print `e` as the command line's error, and the failure status.
+fn error(e: &anyhow::Error) -> ExitCode {
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("error: {e:#}");
+    }
+    ExitCode::FAILURE
+}
+
+/// Fix the thread counts once, before any thread exists: call first thing in `main`.
+///
+/// - candle asks for its matrix products' thread count on every product and, unless
+///   `RAYON_NUM_THREADS` is set, reads the CPU list from the system each time (about 30 us a
+///   product, 10x the cost of a small iteration).
+/// - candle's element-wise operations from 64K entries run on its own pool of spinning workers
+///   (`CANDLE_NUM_THREADS`, by default as many as rayon's). On 2 cores they took the CPU from faer's
+///   product threads: the n = 256 autodiff loop ran 1.3x faster with one (docs/performance.md). It
+///   is set to 1 unless the variable is set.
+///
+/// `runs_many`: a sweep or a suite, whose runs get one thread each unless `--threads` says.
+pub fn prepare(globals: &Globals, runs_many: bool) -> anyhow::Result<()> {
+    let chosen = match globals.threads {
+        Some(n) if n == 0 || n > MAX_THREADS => {
+            anyhow::bail!("--threads must be between 1 and {MAX_THREADS}, got {n}");
+        }
+        Some(n) => Some(n),
+        None if std::env::var_os("RAYON_NUM_THREADS").is_some() => None,
+        None if runs_many => Some(1),
+        None => Some(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    };
+    // SAFETY: called first thing in `main`, before the Ctrl-C handler, rayon or candle start any
+    // thread: no other thread can read the environment concurrently.
+    #[allow(unsafe_code)]
+    unsafe {
+        if let Some(n) = chosen {
+            std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        }
+        if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+            std::env::set_var("CANDLE_NUM_THREADS", "1");
+        }
+    }
+    Ok(())
+}
+
+/// Run one parsed command over `registry`; its exit status (errors printed on stderr).
+pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> ExitCode {
+    let sets_of = |sets: Vec<String>| globals.with_memory(sets);
+    let outcome = match command {
+        Command::List => {
+            descent_runner::say(&listing(registry));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep {
+            config,
+            grid,
+            seeds,
+            jobs,
+            sets,
+            out,
+            png,
+        } => sweep(
+            &config,
+            &grid,
+            seeds,
+            jobs,
+            sets_of(sets),
+            out,
+            png,
+            registry,
+        ),
+        Command::Report { dir, png } => rerender(&dir, registry, png).map(|files| {
+            say!("{}: wrote {}", dir.display(), files.join(", "));
+            ExitCode::SUCCESS
+        }),
+        Command::Theory { config, sets } => theory(&config, sets_of(sets), registry),
+        Command::Check { config, sets } => check(&config, sets_of(sets), registry),
+        Command::Run {
+            config,
+            sets,
+            out,
+            quiet,
+            png,
+        } => run(&config, sets_of(sets), out, quiet, png, registry),
+    };
+    outcome.unwrap_or_else(|e| error(&e))
+}
+
+/// The `list` text: a section per part, a line per kind, its defaults beneath.
+pub fn listing(registry: &Registry) -> String {
+    let mut out = String::new();
+    let mut section = "";
+    for l in registry.listing() {
+        if l.section != section {
+            section = l.section;
+            let header = if section == "transform" {
+                "[[transform]]".to_string()
+            } else {
+                format!("[{section}]")
+            };
+            out.push_str(&format!(
+                "{}{header}\n",
+                if out.is_empty() { "" } else { "\n" }
+            ));
+        }
+        out.push_str(&format!("  {:<14} {}\n", l.kind, l.summary));
+        match l.defaults {
+            Some(t) if !t.is_empty() => {
+                let keys: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
+                out.push_str(&format!("  {:<14} defaults: {}\n", "", keys.join(", ")));
+            }
+            Some(_) => {}
+            None => out.push_str(&format!("  {:<14} (has required keys)\n", "")),
+        }
+    }
+    out
+}
+
+/// `theory`: the theory's lines for a config, aligned.
+fn theory(config: &Path, sets: Vec<String>, registry: &Registry) -> anyhow::Result<ExitCode> {
+    let experiment = Experiment::new(Config::load(config, &sets, registry)?)?;
+    let lines = descent_runner::theory_preview(&experiment)?;
+    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    for (label, value) in lines {
+        say!("{label:<width$}  {value}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `check`: the estimate first (it allocates nothing: a config too large for the memory limit is
+/// refused before any matrix is drawn or read), then the built experiment.
+fn check(config: &Path, sets: Vec<String>, registry: &Registry) -> anyhow::Result<ExitCode> {
+    let c = Config::load(config, &sets, registry)?;
+    let estimate = Experiment::estimate(&c)?;
+    let e = Experiment::new(c)?;
+    let c = &e.config;
+    say!(
+        "{}: ok: {} with {} parameter(s), {} iterations, dtype {}, memory {}",
+        config.display(),
+        e.problem.kind(),
+        e.problem.parameters().len(),
+        c.iterations,
+        c.dtype.name(),
+        estimate.map_or_else(
+            || "not estimated".to_string(),
+            |m| format!("about {}", format_bytes(m.bytes))
+        )
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run`: the first signal stops the run cleanly after the current iteration; a second one exits
+/// at once. 2 when the run diverged, 128 + the signal's number when one stopped it.
+fn run(
+    config: &Path,
+    sets: Vec<String>,
+    out: Option<PathBuf>,
+    quiet: bool,
+    png: bool,
+    registry: &Registry,
+) -> anyhow::Result<ExitCode> {
+    let flags = signals::install();
+    let options = RunOptions {
+        sets,
+        out,
+        quiet,
+        png,
+        interrupt: flags.as_ref().map(|f| f.interrupt.clone()),
+        terminate: flags.as_ref().map(|f| f.terminate.clone()),
+        ..RunOptions::default()
+    };
+    let outcome = run_file(config, &options, registry)?;
+    if let (false, Some(bytes)) = (quiet, peak::resident_bytes()) {
+        say!("{}", peak::line(bytes));
+    }
+    let summary = &outcome.summary;
+    #[allow(clippy::print_stderr)]
+    match summary.stop_reason {
+        StopReason::Diverged => {
+            eprintln!(
+                "error: {}: {} (files of the partial run are in {})",
+                config.display(),
+                summary.message.as_deref().unwrap_or("the run diverged"),
+                outcome.dir.display()
+            );
+            Ok(ExitCode::from(2))
+        }
+        StopReason::Interrupted | StopReason::Terminated => {
+            eprintln!(
+                "{}: {} iterations done; the files are complete up to there, in {}",
+                summary.stop_reason.name(),
+                summary.iterations,
+                outcome.dir.display()
+            );
+            Ok(ExitCode::from(
+                flags.as_ref().map_or(130, signals::Flags::exit_status),
+            ))
+        }
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// `sweep`: build the spec from the config's `[sweep]` and the flags, run it, report; 2 when
+/// some run failed or diverged (every file is still written).
+#[allow(clippy::too_many_arguments)]
+fn sweep(
+    config: &Path,
+    grid: &[String],
+    seeds: Option<usize>,
+    jobs: Option<usize>,
+    sets: Vec<String>,
+    out: Option<PathBuf>,
+    png: bool,
+    registry: &Registry,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(config)
+        .with_context(|| format!("{}: cannot read the config", config.display()))?;
+    let mut spec = SweepSpec::from_config_text(config, &text)?;
+    for g in grid {
+        let axis = SweepSpec::parse_axis(g)?;
+        spec.axes.retain(|a| a.key != axis.key);
+        spec.axes.push(axis);
+    }
+    if let Some(s) = seeds {
+        anyhow::ensure!(s >= 1, "--seeds must be at least 1");
+        spec.seeds = s;
+    }
+    if let Some(j) = jobs {
+        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
+        spec.jobs = Some(j);
+    }
+    anyhow::ensure!(
+        !spec.axes.is_empty() || spec.seeds > 1,
+        "{}: nothing to sweep: give --grid key=[..] or --seeds N, or a [sweep] table",
+        config.display()
+    );
+    let options = RunOptions {
+        out,
+        png,
+        ..RunOptions::default()
+    };
+    let progress = |row: &SweepRow, total: usize| {
+        say!(
+            "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
+            row.run,
+            row.point,
+            row.seed,
+            row.stop_reason,
+            row.iterations,
+            row.final_loss,
+            row.rel_error
+        );
+    };
+    let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
+    let failed = outcome.rows.iter().filter(|r| !r.finished()).count();
+    say!(
+        "{} runs ({} failed or diverged): {}/sweep.csv, sweep.svg, sweep.html",
+        outcome.rows.len(),
+        failed,
+        outcome.dir.display()
+    );
+    Ok(if failed > 0 {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
