@@ -450,7 +450,10 @@ fn sweep_over_optimizers_and_learning_rates_writes_its_files() {
         "{stdout}{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert!(stdout.contains("6 runs (1 failed or diverged)"), "{stdout}");
+    assert!(
+        stdout.contains("6 runs (1 failed, diverged or diverging)"),
+        "{stdout}"
+    );
     for f in ["sweep.csv", "sweep.svg", "sweep.html"] {
         assert!(out.join(f).is_file(), "{f}");
     }

@@ -363,7 +363,7 @@ fn run(
 }
 
 /// `sweep`: build the spec from the config's `[sweep]` and the flags, run it, report; 2 when
-/// some run failed or diverged (every file is still written).
+/// some run failed, diverged or is diverging (every file is still written).
 #[allow(clippy::too_many_arguments)]
 fn sweep(
     config: &Path,
@@ -416,7 +416,7 @@ fn sweep(
     let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
     let failed = outcome.rows.iter().filter(|r| !r.finished()).count();
     say!(
-        "{} runs ({} failed or diverged): {}/sweep.csv, sweep.svg, sweep.html",
+        "{} runs ({} failed, diverged or diverging): {}/sweep.csv, sweep.svg, sweep.html",
         outcome.rows.len(),
         failed,
         outcome.dir.display()

@@ -12,5 +12,6 @@ pub mod signals;
 mod sweep;
 
 pub use sweep::{
-    Axis, MAX_RUNS, MAX_THREADS, SweepOutcome, SweepRow, SweepSpec, mean_and_spread, run_sweep,
+    Axis, MAX_RUNS, MAX_THREADS, RISE_FACTOR, SweepOutcome, SweepRow, SweepSpec, diverging,
+    mean_and_spread, run_sweep,
 };

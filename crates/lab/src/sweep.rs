@@ -6,9 +6,10 @@ use anyhow::{Context as _, bail};
 use rayon::prelude::*;
 use toml::{Table, Value};
 
-use descent_report::LossPoint;
-use descent_report::sweep_svg;
-use descent_report::{STYLE, escape};
+use descent_report::{
+    AxisPicture, AxisPoint, LossPoint, STYLE, SweepCurve, escape, sweep_axis_png, sweep_axis_svg,
+    sweep_png, sweep_svg,
+};
 use descent_runner::{
     Config, Experiment, MetricsRow, Registry, RunOptions, Thinned, about, available_bytes,
     create_run_dir, run_experiment, write_atomic,
@@ -263,6 +264,16 @@ pub fn run_sweep(
             (point, seed, built)
         })
         .collect();
+    // Plain SGD's stable limit 2/L, where the theory has one and no axis changes the problem.
+    let same_problem = spec
+        .axes
+        .iter()
+        .all(|a| !(a.key.starts_with("problem") || a.key.starts_with("loss") || a.key == "dtype"));
+    let stable_lr = planned
+        .iter()
+        .find_map(|(_, _, built)| built.as_ref().ok())
+        .filter(|_| same_problem)
+        .and_then(Experiment::stable_lr);
     let dir = create_run_dir(
         &options.runs_root,
         &format!("{}-sweep", base.name),
@@ -322,8 +333,15 @@ pub fn run_sweep(
                     }
                     Err(e) => row.message = format!("{e:#}"),
                 }
-                progress(&row, total);
                 let curve = read_curve(&run_dir.join("metrics.csv"));
+                if row.stop_reason != "failed"
+                    && row.stop_reason != "diverged"
+                    && let Some(why) = diverging(&curve, row.final_loss)
+                {
+                    row.stop_reason = "diverging".into();
+                    row.message = why;
+                }
+                progress(&row, total);
                 (row, curve)
             })
             .collect()
@@ -344,21 +362,45 @@ pub fn run_sweep(
             write_points(tmp, &keys, &rows)
         })?;
     }
-    let labelled: Vec<(String, Vec<LossPoint>)> = rows
-        .iter()
-        .zip(curves)
-        .map(|(r, c)| {
-            let label = if seeds > 1 {
-                format!("{} (seed {})", r.point, r.seed)
-            } else {
-                r.point.clone()
-            };
-            (label, c)
-        })
-        .collect();
-    let svg = sweep_svg(&labelled, &format!("{}: sweep", base.name))?;
+    let title = format!("{}: sweep", base.name);
+    let (labels, curves) = grouped_curves(&rows, curves);
+    let svg = sweep_svg(&labels, &curves, &title)?;
     write_atomic(&dir.join("sweep.svg"), |tmp| Ok(std::fs::write(tmp, &svg)?))?;
-    let html = sweep_html(&base.name, &rows, seeds, &svg);
+    if options.png {
+        let png = sweep_png(&labels, &curves, &title)?;
+        write_atomic(&dir.join("sweep.png"), |tmp| Ok(std::fs::write(tmp, &png)?))?;
+    }
+    let mut axis_svgs = Vec::new();
+    for (k, axis) in spec.axes.iter().enumerate() {
+        let Some(picture) = axis_picture(spec, k, &rows) else {
+            continue;
+        };
+        let mark = stable_lr
+            .filter(|_| axis.key == "optimizer.lr")
+            .map(|lr| (lr, "2/L: plain SGD's stable limit"));
+        let title = format!("{}: final loss against {}", base.name, axis.key);
+        let drawn = AxisPicture {
+            key: &axis.key,
+            series: &picture.series,
+            points: &picture.points,
+            mark,
+            best: picture.best,
+            title: &title,
+        };
+        let file = format!("sweep_{}", axis.key);
+        let svg = sweep_axis_svg(&drawn)?;
+        write_atomic(&dir.join(format!("{file}.svg")), |tmp| {
+            Ok(std::fs::write(tmp, &svg)?)
+        })?;
+        if options.png {
+            let png = sweep_axis_png(&drawn)?;
+            write_atomic(&dir.join(format!("{file}.png")), |tmp| {
+                Ok(std::fs::write(tmp, &png)?)
+            })?;
+        }
+        axis_svgs.push((axis.key.clone(), svg));
+    }
+    let html = sweep_html(&base.name, &rows, seeds, &svg, &axis_svgs);
     write_atomic(&dir.join("sweep.html"), |tmp| {
         Ok(std::fs::write(tmp, &html)?)
     })?;
@@ -447,10 +489,134 @@ fn write_points(path: &Path, keys: &[&str], rows: &[SweepRow]) -> anyhow::Result
 }
 
 impl SweepRow {
-    /// Whether the run finished: it neither failed nor diverged.
+    /// Whether the run finished: it neither failed, diverged nor was `diverging` (see
+    /// [`diverging`]).
     pub fn finished(&self) -> bool {
-        self.stop_reason != "failed" && self.stop_reason != "diverged"
+        !matches!(
+            self.stop_reason.as_str(),
+            "failed" | "diverged" | "diverging"
+        )
     }
+}
+
+/// How much above its best a run's final loss must be, rising at the end, to be `diverging`.
+pub const RISE_FACTOR: f64 = 10.0;
+
+/// Why a run that ran all its iterations is `diverging`, or `None`: its final loss is above its
+/// starting loss, or it keeps rising (the final loss is more than [`RISE_FACTOR`] times the
+/// run's best and the highest of the last quarter of the run). `curve` is its (thinned) loss
+/// curve, `final_loss` the loss after the last update.
+pub fn diverging(curve: &[LossPoint], final_loss: f64) -> Option<String> {
+    let start = curve.first()?.loss;
+    if final_loss.is_finite() && start.is_finite() && final_loss > start {
+        return Some(format!(
+            "diverging: the final loss {final_loss:.4e} is above the starting loss {start:.4e}"
+        ));
+    }
+    let best = curve
+        .iter()
+        .map(|p| p.loss)
+        .filter(|l| l.is_finite())
+        .fold(f64::INFINITY, f64::min);
+    let last_iteration = curve.last()?.iteration;
+    let quarter = last_iteration - last_iteration / 4;
+    let late_high = curve
+        .iter()
+        .filter(|p| p.iteration >= quarter)
+        .map(|p| p.loss)
+        .filter(|l| l.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    (final_loss.is_finite() && final_loss > RISE_FACTOR * best && final_loss >= late_high).then(
+        || {
+            format!(
+                "diverging: the loss keeps rising, to {final_loss:.4e} at the end from its best {best:.4e}"
+            )
+        },
+    )
+}
+
+/// The sweep picture's groups (one per grid point, labelled by it) and each run's curve in its
+/// group.
+fn grouped_curves(
+    rows: &[SweepRow],
+    curves: Vec<Vec<LossPoint>>,
+) -> (Vec<String>, Vec<SweepCurve>) {
+    let mut labels: Vec<String> = Vec::new();
+    let curves = rows
+        .iter()
+        .zip(curves)
+        .map(|(r, points)| {
+            let group = labels
+                .iter()
+                .position(|l| *l == r.point)
+                .unwrap_or_else(|| {
+                    labels.push(r.point.clone());
+                    labels.len() - 1
+                });
+            SweepCurve { group, points }
+        })
+        .collect();
+    if labels.len() == 1 && labels[0].is_empty() {
+        labels[0] = "the config (seeds only)".into();
+    }
+    (labels, curves)
+}
+
+/// The data of the final-loss picture of axis `k`.
+struct AxisData {
+    series: Vec<String>,
+    points: Vec<AxisPoint>,
+    best: Option<usize>,
+}
+
+/// The final loss of every run against axis `k`, a series per combination of the other axes'
+/// values, and the best finished run; `None` when the axis is not numeric or has one value.
+fn axis_picture(spec: &SweepSpec, k: usize, rows: &[SweepRow]) -> Option<AxisData> {
+    let axis = &spec.axes[k];
+    let numeric = |v: &Value| match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    };
+    let values: Vec<f64> = axis.values.iter().map(numeric).collect::<Option<_>>()?;
+    if values.len() < 2 {
+        return None;
+    }
+    let mut series: Vec<String> = Vec::new();
+    let mut points = Vec::new();
+    for r in rows {
+        let x = r.values.get(k)?.parse::<f64>().ok()?;
+        let others = spec
+            .axes
+            .iter()
+            .zip(&r.values)
+            .enumerate()
+            .filter(|(j, _)| *j != k)
+            .map(|(_, (a, v))| format!("{}={v}", a.key))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let s = series.iter().position(|l| *l == others).unwrap_or_else(|| {
+            series.push(others.clone());
+            series.len() - 1
+        });
+        points.push(AxisPoint {
+            x,
+            final_loss: r.final_loss,
+            series: s,
+            finished: r.finished(),
+        });
+    }
+    let best = points
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.finished && p.final_loss.is_finite())
+        .min_by(|a, b| a.1.final_loss.total_cmp(&b.1.final_loss))
+        .map(|(i, _)| i);
+    Some(AxisData {
+        series,
+        points,
+        best,
+    })
 }
 
 /// A run's loss curve from its metrics.csv (thinned), or nothing if it has none.
@@ -489,21 +655,24 @@ pub fn mean_and_spread(values: &[f64]) -> (f64, f64) {
     (mean, var.sqrt())
 }
 
-fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String {
+fn sweep_html(
+    name: &str,
+    rows: &[SweepRow],
+    seeds: usize,
+    svg: &str,
+    axes: &[(String, String)],
+) -> String {
     use descent_runner::sci;
     let mut body = format!("<h1>descent: sweep of {}</h1>\n", escape(name));
     if seeds > 1 {
         body.push_str(&format!(
-            "<h2>Per grid point, over {seeds} seeds</h2>\n<table><tr><th>point</th><th>runs finished</th><th>final loss: mean</th><th>spread (std)</th><th>relative error: mean</th><th>spread (std)</th></tr>\n"
+            "<h2>Per grid point, over {seeds} seeds</h2>\n<table class=\"runs\"><tr><th>point</th><th>runs finished</th><th>final loss: mean</th><th>spread (std)</th><th>relative error: mean</th><th>spread (std)</th></tr>\n"
         ));
         let mut points: Vec<&str> = rows.iter().map(|r| r.point.as_str()).collect();
         points.dedup();
         for p in points {
             let group: Vec<&SweepRow> = rows.iter().filter(|r| r.point == p).collect();
-            let ok = group
-                .iter()
-                .filter(|r| r.stop_reason != "failed" && r.stop_reason != "diverged")
-                .count();
+            let ok = group.iter().filter(|r| r.finished()).count();
             let (lm, ls) = mean_and_spread(&group.iter().map(|r| r.final_loss).collect::<Vec<_>>());
             let (em, es) = mean_and_spread(&group.iter().map(|r| r.rel_error).collect::<Vec<_>>());
             body.push_str(&format!(
@@ -521,7 +690,15 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
     body.push_str("<h2>Loss curves</h2>\n<figure>");
     body.push_str(svg.trim_start());
     body.push_str("<figcaption>Every run's loss (log scale); failed and diverged runs end early or are missing.</figcaption></figure>\n");
-    body.push_str("<h2>Runs</h2>\n<table><tr><th>run</th><th>point</th><th>seed</th><th>final loss</th><th>relative error</th><th>iterations</th><th>stopped by</th><th>wall time (s)</th><th>message</th></tr>\n");
+    for (key, axis_svg) in axes {
+        body.push_str(&format!(
+            "<h2>Final loss against {}</h2>\n<figure>",
+            escape(key)
+        ));
+        body.push_str(axis_svg.trim_start());
+        body.push_str("<figcaption>Each run's final loss; the line joins the median of the runs that finished at each value; the best run is ringed.</figcaption></figure>\n");
+    }
+    body.push_str("<h2>Runs</h2>\n<table class=\"runs\"><tr><th>run</th><th>point</th><th>seed</th><th>final loss</th><th>relative error</th><th>iterations</th><th>stopped by</th><th>wall time (s)</th><th>message</th></tr>\n");
     for r in rows {
         let class = if !r.finished() { " class=\"bad\"" } else { "" };
         let run = if r.dir.is_empty() {
@@ -530,7 +707,7 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
             format!("<a href=\"{}/report.html\">{}</a>", escape(&r.dir), r.run)
         };
         body.push_str(&format!(
-            "<tr><td>{run}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{:.3}</td><td>{}</td></tr>\n",
+            "<tr><td>{run}</td><td class=\"text\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td{class}>{}</td><td>{:.3}</td><td class=\"text\">{}</td></tr>\n",
             escape(&r.point),
             r.seed,
             sci(r.final_loss, 3),
@@ -543,7 +720,7 @@ fn sweep_html(name: &str, rows: &[SweepRow], seeds: usize, svg: &str) -> String 
     }
     body.push_str("</table>\n");
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>descent: sweep of {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>descent: sweep of {}</title>\n<style>{STYLE}\ntable.runs td {{ white-space: nowrap; }} table.runs td.text {{ white-space: normal; }}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         escape(name)
     )
 }
@@ -575,5 +752,34 @@ mod tests {
         let (m, s) = mean_and_spread(&[1.0, 3.0, f64::NAN]);
         assert_eq!(m, 2.0);
         assert!((s - 2f64.sqrt()).abs() < 1e-15);
+    }
+
+    fn curve(losses: &[f64]) -> Vec<LossPoint> {
+        losses
+            .iter()
+            .enumerate()
+            .map(|(i, &loss)| LossPoint {
+                iteration: i,
+                loss,
+                lr: 0.1,
+                predicted: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_run_is_diverging_when_it_ends_above_its_start_or_keeps_rising() {
+        // Ends above the start.
+        assert!(diverging(&curve(&[1.0, 2.0, 4.0]), 8.0).is_some());
+        // Falls, then climbs to 100x its best at the end, still below the start.
+        let rising = curve(&[1.0, 1e-4, 1e-4, 1e-4, 1e-3, 1e-2]);
+        assert!(diverging(&rising, 1e-2).is_some());
+        // Falls and stays down; a small rise within 10x of the best is noise, not divergence.
+        assert!(diverging(&curve(&[1.0, 1e-2, 1e-4, 1e-4]), 1e-4).is_none());
+        assert!(diverging(&curve(&[1.0, 1e-4, 1e-4, 5e-4]), 5e-4).is_none());
+        // Rose late, then came back down below the late peak: not rising at the end.
+        assert!(diverging(&curve(&[1.0, 1e-6, 1e-6, 1e-2, 1e-3]), 1e-3).is_none());
+        // No curve: nothing to say.
+        assert!(diverging(&[], 1.0).is_none());
     }
 }

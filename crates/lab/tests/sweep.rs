@@ -227,3 +227,82 @@ fn a_sweep_whose_runs_together_exceed_max_memory_is_refused_before_building_any(
     assert_eq!(outcome.rows[0].stop_reason, "iterations");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_climbing_run_is_diverging_and_the_pictures_tell_the_truth() {
+    // The case: plain SGD on diag4 at lr 1.05, past 2/L = 1, climbs to a loss of about
+    // 1e8 in 100 iterations without overflowing; it must not count as finished. A failing point
+    // (a negative lr) is recorded too, and the others finish.
+    let spec = SweepSpec {
+        axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.3,0.6,1.05,-1.0]").expect("axis")],
+        seeds: 2,
+        jobs: Some(2),
+    };
+    let dir = out("climb");
+    let options = RunOptions {
+        out: Some(dir.clone()),
+        png: true,
+        ..RunOptions::default()
+    };
+    let outcome = run_sweep(
+        &diag4(),
+        &spec,
+        &[],
+        &options,
+        &Registry::default(),
+        &|_, _| {},
+    )
+    .expect("sweep");
+    for r in &outcome.rows {
+        let expected = match r.values[0].as_str() {
+            "1.05" => "diverging",
+            "-1.0" => "failed",
+            _ => "iterations",
+        };
+        assert_eq!(r.stop_reason, expected, "{}: {}", r.point, r.message);
+        assert_eq!(r.finished(), expected == "iterations");
+    }
+    let climbing = outcome
+        .rows
+        .iter()
+        .find(|r| r.values[0] == "1.05")
+        .expect("row");
+    assert!(climbing.final_loss > 1e6 && climbing.final_loss.is_finite());
+    assert!(
+        climbing.message.contains("above the starting loss"),
+        "{}",
+        climbing.message
+    );
+    // One colour per grid point: the seeds of a point share it.
+    let svg = std::fs::read_to_string(dir.join("sweep.svg")).expect("sweep.svg");
+    let doc = roxmltree::Document::parse(&svg).expect("sweep.svg parses");
+    let mut strokes: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("2"))
+        .filter_map(|n| n.attribute("stroke"))
+        .collect();
+    let lines = strokes.len();
+    strokes.sort_unstable();
+    strokes.dedup();
+    assert_eq!(lines, 6, "two seeds of three points that ran");
+    assert_eq!(strokes.len(), 3, "{strokes:?}");
+    // The legend is beside the plot, not on it: every label starts right of the plot's area.
+    let label = doc
+        .descendants()
+        .find(|n| n.has_tag_name("text") && n.text().map(str::trim) == Some("optimizer.lr=0.6"))
+        .expect("a legend label");
+    let x: f64 = label.attribute("x").expect("x").parse().expect("number");
+    assert!(x >= 720.0, "legend label at x = {x}");
+    // The final loss against the lr: 2/L marked, and PNGs with --png.
+    let axis = std::fs::read_to_string(dir.join("sweep_optimizer.lr.svg")).expect("axis svg");
+    roxmltree::Document::parse(&axis).expect("axis svg parses");
+    assert!(axis.contains("2/L"), "the stable limit is marked");
+    for png in ["sweep.png", "sweep_optimizer.lr.png"] {
+        let bytes = std::fs::read(dir.join(png)).expect(png);
+        assert!(bytes.starts_with(b"\x89PNG"), "{png}");
+    }
+    let html = std::fs::read_to_string(dir.join("sweep.html")).expect("sweep.html");
+    assert!(html.contains("Final loss against optimizer.lr"));
+    assert!(html.contains(">diverging<"));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -27,4 +27,7 @@ pub use plot_spectrum::{spectrum_png, spectrum_svg};
 pub use plot_system::{system_png, system_svg};
 pub use render::{CheckpointData, Figure, Picture, RenderInput, pictures, two_unknowns};
 pub use report::{STYLE, escape, report_html};
-pub use sweep_plot::sweep_svg;
+pub use sweep_plot::{
+    AxisPicture, AxisPoint, PALETTE, SweepCurve, group_colour, sweep_axis_png, sweep_axis_svg,
+    sweep_png, sweep_svg,
+};
