@@ -149,6 +149,14 @@ pub struct StopConfig {
     /// A loss above this is divergence (default: 1e10 times the first loss).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diverge_above: Option<f64>,
+    /// Stop once the relative error against the exact answer (the summary's `rel_error`) is
+    /// below this; checked before every update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rel_error_below: Option<f64>,
+    /// Stop before an update once the objective has been evaluated this many times (an lbfgs
+    /// iteration evaluates several times; other optimizers once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluations: Option<usize>,
 }
 
 impl Default for StopConfig {
@@ -161,6 +169,8 @@ impl Default for StopConfig {
             window: 10,
             seconds: None,
             diverge_above: None,
+            rel_error_below: None,
+            evaluations: None,
         }
     }
 }
@@ -181,6 +191,10 @@ impl StopConfig {
         positive("rel_improvement_below", self.rel_improvement_below)?;
         positive("seconds", self.seconds)?;
         positive("diverge_above", self.diverge_above)?;
+        positive("rel_error_below", self.rel_error_below)?;
+        if self.evaluations == Some(0) {
+            return Err(("evaluations", "must be at least 1".into()));
+        }
         if self.window == 0 {
             return Err(("window", "must be at least 1".into()));
         }

@@ -66,6 +66,10 @@ pub enum StopReason {
     RelImprovementBelow,
     /// `stop.seconds` ran out.
     Seconds,
+    /// `stop.rel_error_below` fired: the run reached its target.
+    RelErrorBelow,
+    /// `stop.evaluations` ran out.
+    Evaluations,
     /// The run was interrupted (Ctrl-C, SIGINT).
     Interrupted,
     /// The run was asked to stop by SIGTERM or SIGHUP.
@@ -83,6 +87,8 @@ impl StopReason {
             StopReason::GradNormBelow => "grad_norm_below",
             StopReason::RelImprovementBelow => "rel_improvement_below",
             StopReason::Seconds => "seconds",
+            StopReason::RelErrorBelow => "rel_error_below",
+            StopReason::Evaluations => "evaluations",
             StopReason::Interrupted => "interrupted",
             StopReason::Terminated => "terminated",
             StopReason::Diverged => "diverged",
@@ -108,6 +114,9 @@ pub struct Summary {
     pub seed: i64,
     /// Optimizer steps taken.
     pub iterations: usize,
+    /// Objective evaluations (loss and gradient) in those steps: one per iteration for most
+    /// optimizers, more for lbfgs; the final iterate's evaluation is not counted.
+    pub evaluations: usize,
     /// The loss at the final iterate (after the last update).
     pub final_loss: f64,
     /// Why the loop stopped.

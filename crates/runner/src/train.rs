@@ -265,6 +265,7 @@ impl Experiment {
                 .iter()
                 .map(|t| F::transform(t.as_ref(), c.seed))
                 .collect(),
+            evaluations: 0,
         };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
         let mut schedule = c
@@ -327,6 +328,9 @@ impl Experiment {
             |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
         let mut rules = StopRules::new(&c.stop, &cause);
         let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
+        // Evaluations the updates used (an iteration that ends the loop before its update
+        // does not count its own).
+        let mut used = 0;
         let mut last_lr = schedule.lr();
         for t in 0..c.iterations {
             let set = |flag: &Option<Arc<AtomicBool>>| {
@@ -364,6 +368,25 @@ impl Experiment {
                 message = Some(why);
                 break;
             }
+            if let Some(x) = c.stop.evaluations.filter(|&x| objective.evaluations > x) {
+                // This iteration's evaluation went past the budget: no update follows.
+                stop = StopReason::Evaluations;
+                message = Some(format!(
+                    "the budget of evaluations = {x} ran out at iteration {t}"
+                ));
+                break;
+            }
+            if let Some(x) = c.stop.rel_error_below {
+                let rel = self.rel_error_at(&params)?;
+                if rel < x {
+                    stop = StopReason::RelErrorBelow;
+                    message = Some(format!(
+                        "the relative error {} fell below rel_error_below = {x} at iteration {t}",
+                        crate::console::sci(rel, 3)
+                    ));
+                    break;
+                }
+            }
             if let Some(target) = target.as_ref().filter(|_| t % c.log_every == 0) {
                 checkpoint(
                     observers,
@@ -384,6 +407,7 @@ impl Experiment {
             theory.step(record.lr, schedule.momentum());
             schedule.step(loss);
             done = t + 1;
+            used = objective.evaluations;
             if wants_iterates {
                 let now = widen(&params);
                 for o in observers.iter_mut() {
@@ -392,6 +416,7 @@ impl Experiment {
             }
         }
         let wall_seconds = timer.elapsed().as_secs_f64();
+        let evaluations = used;
         let last = objective.raw_into(&params, &mut grads).ok();
         let final_loss = last.map_or(f64::NAN, |(loss, _)| loss);
         // The final iterate's difference too, when checkpoints are on (the loop's are all before
@@ -449,6 +474,7 @@ impl Experiment {
             .to_string(),
             seed: c.seed,
             iterations: done,
+            evaluations,
             final_loss,
             stop_reason: stop,
             message,
@@ -483,6 +509,20 @@ impl Experiment {
             o.finish(&summary, &result)?;
         }
         Ok(summary)
+    }
+
+    /// The relative error of `params` against the exact answer (as the summary's `rel_error`).
+    fn rel_error_at<F: Real>(&self, params: &[Vec<F>]) -> anyhow::Result<f64> {
+        let matrices: Vec<Matrix> = self
+            .problem
+            .parameters()
+            .iter()
+            .zip(params)
+            .map(|(spec, p)| {
+                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect())
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(self.problem.errors(&matrices)?.rel_frobenius)
     }
 
     /// The stored host objective in `F` (built by [`Experiment::new`]), or a new one when a run

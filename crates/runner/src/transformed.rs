@@ -16,6 +16,8 @@ pub struct Transformed<'a, F> {
     pub host: Option<Box<dyn HostObjective<F>>>,
     /// The transforms, in config order.
     pub transforms: Vec<Box<dyn Transform<F>>>,
+    /// Objective evaluations so far (the loop's own and every one an optimizer asked for).
+    pub evaluations: usize,
 }
 
 impl<F: Real> Transformed<'_, F> {
@@ -26,6 +28,7 @@ impl<F: Real> Transformed<'_, F> {
         params: &[Vec<F>],
         grads: &mut [Vec<F>],
     ) -> candle_core::Result<(f64, f64)> {
+        self.evaluations += 1;
         match &mut self.host {
             Some(h) => {
                 let e = h.evaluate(params, grads).map_err(candle_core::Error::Msg)?;

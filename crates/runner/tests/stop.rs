@@ -156,3 +156,56 @@ fn an_interrupted_run_writes_a_csv_that_parses_and_matches_the_iterations_done()
     assert!(!out.join(".metrics.csv.tmp").exists());
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn rel_error_below_stops_at_the_first_iterate_within_the_target_of_the_exact_answer() {
+    let (s, r) = run(&["stop.rel_error_below=1e-3"]);
+    assert_eq!(s.stop_reason, StopReason::RelErrorBelow);
+    assert!(s.rel_error < 1e-3, "{}", s.rel_error);
+    assert_eq!(
+        r.len(),
+        s.iterations + 1,
+        "the record of the iterate that met it"
+    );
+    // The same run one update shorter ends outside the target: the rule fired at the first
+    // iterate within it. (The summary's error is faer's exact inverse against the iterate.)
+    let shorter = format!("iterations={}", s.iterations - 1);
+    let (before, _) = run(&[&shorter]);
+    assert!(before.rel_error >= 1e-3, "{}", before.rel_error);
+    assert_eq!(s.evaluations, s.iterations, "one evaluation per sgd update");
+    assert!(
+        s.message
+            .as_deref()
+            .is_some_and(|m| m.contains("rel_error_below"))
+    );
+}
+
+#[test]
+fn an_evaluation_budget_stops_sgd_after_as_many_updates_and_lbfgs_sooner() {
+    let (s, _) = run(&["stop.evaluations=25"]);
+    assert_eq!(s.stop_reason, StopReason::Evaluations);
+    assert_eq!((s.iterations, s.evaluations), (25, 25));
+    // L-BFGS evaluates inside its steps too: the budget ends it in fewer iterations.
+    let (l, _) = run(&[
+        "optimizer.kind=\"lbfgs\"",
+        "optimizer.lr=0.5",
+        "stop.evaluations=25",
+    ]);
+    assert!(
+        l.evaluations > l.iterations,
+        "{} vs {}",
+        l.evaluations,
+        l.iterations
+    );
+    assert_eq!(l.stop_reason, StopReason::Evaluations);
+    assert!(l.iterations < 25);
+    let e = Config::from_text(
+        Path::new("stop.toml"),
+        DIAG4,
+        &["stop.evaluations=0".into()],
+        &Registry::default(),
+    )
+    .err()
+    .expect("refused");
+    assert!(e.to_string().contains("stop.evaluations"), "{e}");
+}
