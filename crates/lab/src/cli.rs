@@ -20,6 +20,9 @@ use descent_runner::{
     Config, Experiment, Registry, RunOptions, StopReason, format_bytes, rerender, run_file,
 };
 
+use crate::suite::{SuiteOptions, SuiteRow, run_suite};
+use crate::suite_page::write_suite_files;
+use crate::suite_spec::SuiteSpec;
 use crate::sweep::{MAX_THREADS, SweepRow, SweepSpec, run_sweep};
 use crate::{peak, signals};
 
@@ -121,6 +124,23 @@ pub enum Command {
         #[arg(long)]
         png: bool,
     },
+    /// Run a suite: every optimizer on every problem, tuned, rerun with every seed; results,
+    /// performance and data profiles, scores and suite.html. Started again, it reuses the runs
+    /// that finished.
+    Suite {
+        /// The suite file, e.g. suites/quick.toml.
+        suite: PathBuf,
+        /// The suite's directory (default `runs/suite-<name>`); runs an earlier start finished
+        /// there are reused, not run again.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Runs at a time (default: the suite's `jobs`, else the number of CPUs).
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
         /// The run directory, e.g. runs/diag4/001.
@@ -145,7 +165,7 @@ pub enum Command {
 impl Command {
     /// Whether the command runs many experiments at once (then each gets one thread by default).
     pub fn runs_many(&self) -> bool {
-        matches!(self, Command::Sweep { .. })
+        matches!(self, Command::Sweep { .. } | Command::Suite { .. })
     }
 }
 
@@ -231,6 +251,12 @@ pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> Exit
             png,
             registry,
         ),
+        Command::Suite {
+            suite: file,
+            out,
+            jobs,
+            png,
+        } => suite(&file, out, jobs, png, registry),
         Command::Report { dir, png } => rerender(&dir, registry, png).map(|files| {
             say!("{}: wrote {}", dir.display(), files.join(", "));
             ExitCode::SUCCESS
@@ -426,4 +452,96 @@ fn sweep(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `suite`: run (or resume) a suite and write its files; 130 when Ctrl-C stopped it (what
+/// finished is kept, and starting again resumes).
+fn suite(
+    file: &Path,
+    out: Option<PathBuf>,
+    jobs: Option<usize>,
+    png: bool,
+    registry: &Registry,
+) -> anyhow::Result<ExitCode> {
+    let spec = SuiteSpec::load(file)?;
+    if let Some(j) = jobs {
+        anyhow::ensure!(
+            (1..=MAX_THREADS).contains(&j),
+            "--jobs must be between 1 and {MAX_THREADS}, got {j}"
+        );
+    }
+    let out = out.unwrap_or_else(|| PathBuf::from("runs").join(format!("suite-{}", spec.name)));
+    let flags = signals::install();
+    let options = SuiteOptions {
+        out: out.clone(),
+        jobs,
+        interrupt: flags.as_ref().map(|f| f.interrupt.clone()),
+    };
+    say!(
+        "{}: {} problems x {} optimizers x {} seed(s), target {}, budget {} {} -> {}",
+        file.display(),
+        spec.problems.len(),
+        spec.optimizers.len(),
+        spec.seeds.len(),
+        spec.target,
+        spec.budget.amount(),
+        spec.budget.unit(),
+        out.display()
+    );
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let unit = spec.budget.unit();
+    let progress = |r: &SuiteRow, reused: bool| {
+        let k = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        let outcome = match r.cost(spec.budget) {
+            Some(c) => format!("solved in {c} {unit}"),
+            None => format!(
+                "not solved ({}), final error {:.3e}",
+                r.stop_reason, r.final_error
+            ),
+        };
+        say!(
+            "[{k}] {} / {} lr {} seed {}: {outcome}{}",
+            r.problem,
+            r.optimizer,
+            r.lr,
+            r.seed,
+            if reused { " (reused)" } else { "" }
+        );
+    };
+    let outcome = run_suite(&spec, registry, &options, &progress)?;
+    let files = write_suite_files(&spec, &outcome.rows, &out, png)?;
+    let failed = outcome
+        .rows
+        .iter()
+        .filter(|r| r.stop_reason == "failed")
+        .count();
+    for s in crate::suite_page::scores(&spec, &outcome.rows) {
+        say!(
+            "  {:<16} score {:.3}  fastest on {:>3.0}%  solved {:>3.0}%",
+            s.optimizer,
+            s.score,
+            100.0 * s.fastest,
+            100.0 * s.solved
+        );
+    }
+    say!(
+        "{} runs ({} reused, {} failed to run): {}/{}",
+        outcome.rows.len(),
+        outcome.reused,
+        failed,
+        out.display(),
+        files.join(", ")
+    );
+    if outcome.interrupted {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!(
+                "interrupted: the files hold the runs that finished; run the same command again to resume"
+            );
+        }
+        return Ok(ExitCode::from(
+            flags.as_ref().map_or(130, signals::Flags::exit_status),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! The lab: everything that runs many experiments (sweeps, and the command line that drives them).
+//! The lab: everything that runs many experiments (sweeps, suites with performance profiles, and the command line that drives them).
 //!
 //! The runner (`descent-runner`) runs one experiment; this crate runs many of them and compares
 //! them. [`cli::main`] is the whole command line over any [`descent_runner::Registry`], so a
@@ -7,9 +7,24 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+mod family;
 pub mod peak;
+pub mod profiles;
 pub mod signals;
+mod suite;
+mod suite_page;
+mod suite_spec;
 mod sweep;
+
+pub use family::{Family, MAX_FAMILY_SIZE, Spectrum};
+pub use suite::{
+    BestRow, Phase, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows, cost_table,
+    first_phase, read_results, run_suite, trial_config, trial_dir, write_best, write_results,
+};
+pub use suite_page::{Score, scores, write_suite_files};
+pub use suite_spec::{
+    Budget, MAX_SUITE_RUNS, Rates, SuiteOptimizer, SuiteProblem, SuiteSpec, TuneGrid,
+};
 
 pub use sweep::{
     Axis, MAX_RUNS, MAX_THREADS, RISE_FACTOR, SweepOutcome, SweepRow, SweepSpec, diverging,

@@ -620,7 +620,7 @@ fn axis_picture(spec: &SweepSpec, k: usize, rows: &[SweepRow]) -> Option<AxisDat
 }
 
 /// A run's loss curve from its metrics.csv (thinned), or nothing if it has none.
-fn read_curve(path: &Path) -> Vec<LossPoint> {
+pub(crate) fn read_curve(path: &Path) -> Vec<LossPoint> {
     let Ok(mut reader) = csv::Reader::from_path(path) else {
         return Vec::new();
     };

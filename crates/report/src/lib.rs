@@ -14,8 +14,10 @@ mod plot_singular;
 mod plot_spectrum;
 mod plot_system;
 pub mod plottable;
+mod profile_plot;
 mod render;
 mod report;
+mod sensitivity_plot;
 mod sweep_plot;
 
 pub use format::{decimals_for, format_matrix, sci};
@@ -25,8 +27,12 @@ pub use plot_modes::{ModeTrace, modes_png, modes_svg};
 pub use plot_singular::{singular_png, singular_svg};
 pub use plot_spectrum::{spectrum_png, spectrum_svg};
 pub use plot_system::{system_png, system_svg};
+pub use profile_plot::{ProfileKind, ProfilePicture, StepSeries, profile_png, profile_svg};
 pub use render::{CheckpointData, Figure, Picture, RenderInput, pictures, two_unknowns};
 pub use report::{STYLE, escape, report_html};
+pub use sensitivity_plot::{
+    Panel, SensitivityPicture, SensitivityPoint, sensitivity_png, sensitivity_svg,
+};
 pub use sweep_plot::{
     AxisPicture, AxisPoint, PALETTE, SweepCurve, group_colour, sweep_axis_png, sweep_axis_svg,
     sweep_png, sweep_svg,

@@ -1,0 +1,648 @@
+//! `cargo xtask suite`: every optimizer on every problem, tuned on a log grid of learning rates (DeepOBS), the best rerun with every seed, resumable; results.csv and best.csv.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context as _;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
+
+use descent_runner::{Config, Experiment, Registry, RunFiles, StopReason, write_atomic};
+
+use crate::suite_spec::{Budget, Rates, SuiteSpec};
+use crate::sweep::{diverging, read_curve};
+
+/// Whether a run tuned the learning rate (first seed, every rate of the grid) or is a final run
+/// (the best rate, every seed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// One rate of the grid, on the first seed.
+    Tune,
+    /// The chosen rate, on every seed.
+    Final,
+}
+
+/// One planned run: a problem, an optimizer at a rate, a seed.
+#[derive(Debug, Clone)]
+pub struct Trial {
+    /// The problem's index in the suite.
+    pub problem: usize,
+    /// The optimizer's index in the suite.
+    pub optimizer: usize,
+    /// The learning rate.
+    pub lr: f64,
+    /// The seed.
+    pub seed: i64,
+    /// Tune or final.
+    pub phase: Phase,
+}
+
+/// One row of results.csv: a run and what it reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteRow {
+    /// The problem's name.
+    pub problem: String,
+    /// The optimizer's name.
+    pub optimizer: String,
+    /// The learning rate.
+    pub lr: f64,
+    /// The optimizer's other keys, `key=value` joined by `; ` (empty for none).
+    pub hyperparameters: String,
+    /// The seed.
+    pub seed: i64,
+    /// `tune` or `final` (a run that is both, the best rate on the first seed, is `final`).
+    pub phase: Phase,
+    /// Whether it reached the target.
+    pub solved: bool,
+    /// Updates to the target (empty when not solved).
+    pub iterations_to_target: Option<usize>,
+    /// Evaluations of the loss and gradient to the target (empty when not solved).
+    pub evaluations_to_target: Option<usize>,
+    /// The relative error against the exact answer at the end.
+    pub final_error: f64,
+    /// The final loss.
+    pub final_loss: f64,
+    /// Updates done.
+    pub iterations: usize,
+    /// Evaluations done.
+    pub evaluations: usize,
+    /// The loop's wall time.
+    pub wall_seconds: f64,
+    /// `rel_error_below` (solved), `iterations` or `evaluations` (the budget ran out),
+    /// `diverged`, `diverging`, or `failed` (it could not run).
+    pub stop_reason: String,
+    /// What went wrong, if anything.
+    pub message: String,
+    /// The run's directory, relative to the suite's.
+    pub dir: String,
+}
+
+impl SuiteRow {
+    /// The cost of reaching the target in the budget's unit, `None` when not solved.
+    pub fn cost(&self, budget: Budget) -> Option<f64> {
+        match budget {
+            Budget::Iterations(_) => self.iterations_to_target.map(|n| n as f64),
+            Budget::Evaluations(_) => self.evaluations_to_target.map(|n| n as f64),
+        }
+    }
+}
+
+/// The best setting of one optimizer on one problem, and how its final runs did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BestRow {
+    /// The problem.
+    pub problem: String,
+    /// The optimizer.
+    pub optimizer: String,
+    /// The chosen learning rate.
+    pub lr: f64,
+    /// How many rates were tried.
+    pub rates_tried: usize,
+    /// Final runs that reached the target.
+    pub solved: usize,
+    /// Final runs.
+    pub runs: usize,
+    /// The median cost (budget's unit) to the target over the solved final runs.
+    pub median_cost: Option<f64>,
+    /// The median final relative error over the final runs.
+    pub median_final_error: f64,
+}
+
+/// A finished (or interrupted) suite.
+#[derive(Debug, Clone)]
+pub struct SuiteOutcome {
+    /// The suite's directory.
+    pub dir: PathBuf,
+    /// Every run, in plan order.
+    pub rows: Vec<SuiteRow>,
+    /// Runs reused from an earlier start.
+    pub reused: usize,
+    /// Whether Ctrl-C stopped it (the rows hold what finished).
+    pub interrupted: bool,
+}
+
+/// How to run a suite.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteOptions {
+    /// The suite's directory; runs found in it are reused.
+    pub out: PathBuf,
+    /// Runs at a time (overrides the suite's `jobs`).
+    pub jobs: Option<usize>,
+    /// Set by Ctrl-C: running runs stop cleanly and no new one starts.
+    pub interrupt: Option<Arc<AtomicBool>>,
+}
+
+/// The run directory of a trial, relative to the suite's.
+pub fn trial_dir(spec: &SuiteSpec, t: &Trial) -> String {
+    format!(
+        "runs/{}/{}/lr{}-seed{}",
+        spec.problems[t.problem].name, spec.optimizers[t.optimizer].name, t.lr, t.seed
+    )
+}
+
+/// Set `value` at a dotted `key` of `table`, creating tables on the way.
+fn set_dotted(table: &mut Table, key: &str, value: Value) {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let last = parts.pop().unwrap_or(key);
+    let mut t = table;
+    for p in parts {
+        let entry = t
+            .entry(p.to_string())
+            .or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        let Value::Table(inner) = entry else {
+            return;
+        };
+        t = inner;
+    }
+    t.insert(last.to_string(), value);
+}
+
+/// The config of a trial: the problem's config with the optimizer at its rate, the seed, the
+/// budget, the target as a stop rule, and no checkpoints.
+pub fn trial_config(spec: &SuiteSpec, t: &Trial, registry: &Registry) -> anyhow::Result<Config> {
+    let problem = &spec.problems[t.problem];
+    let optimizer = &spec.optimizers[t.optimizer];
+    let mut table = problem.table.clone();
+    for key in ["optimizer", "sweep"] {
+        table.remove(key);
+    }
+    if let Some(Value::Table(stop)) = table.get_mut("stop") {
+        stop.remove("iterations");
+    }
+    for (k, v) in &spec.set {
+        set_dotted(&mut table, k, v.clone());
+    }
+    let mut opt = optimizer.table.clone();
+    opt.insert("lr".into(), Value::Float(t.lr));
+    table.insert("optimizer".into(), Value::Table(opt));
+    table.insert(
+        "name".into(),
+        Value::String(format!("{}-{}", problem.name, optimizer.name)),
+    );
+    table.insert("seed".into(), Value::Integer(t.seed));
+    // An evaluation budget stops the loop by `stop.evaluations`; its iterations are one more,
+    // so that one evaluation per update ends by the budget's own rule.
+    let iterations = match spec.budget {
+        Budget::Iterations(n) => n,
+        Budget::Evaluations(n) => n.saturating_add(1),
+    };
+    table.insert("iterations".into(), Value::Integer(iterations as i64));
+    table.insert("log_every".into(), Value::Integer(0));
+    set_dotted(
+        &mut table,
+        "stop.rel_error_below",
+        Value::Float(spec.target),
+    );
+    if let Budget::Evaluations(n) = spec.budget {
+        set_dotted(&mut table, "stop.evaluations", Value::Integer(n as i64));
+    }
+    let text = toml::to_string(&table).context("writing the trial's config")?;
+    Ok(Config::from_text(&problem.file, &text, &[], registry)?)
+}
+
+/// The optimizer's keys other than `kind`, as `key=value; ...`.
+fn hyperparameters(table: &Table) -> String {
+    table
+        .iter()
+        .filter(|(k, _)| k.as_str() != "kind")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A row for a trial that has not produced a summary (yet).
+fn empty_row(spec: &SuiteSpec, t: &Trial) -> SuiteRow {
+    SuiteRow {
+        problem: spec.problems[t.problem].name.clone(),
+        optimizer: spec.optimizers[t.optimizer].name.clone(),
+        lr: t.lr,
+        hyperparameters: hyperparameters(&spec.optimizers[t.optimizer].table),
+        seed: t.seed,
+        phase: t.phase,
+        solved: false,
+        iterations_to_target: None,
+        evaluations_to_target: None,
+        final_error: f64::NAN,
+        final_loss: f64::NAN,
+        iterations: 0,
+        evaluations: 0,
+        wall_seconds: 0.0,
+        stop_reason: "failed".into(),
+        message: String::new(),
+        dir: trial_dir(spec, t),
+    }
+}
+
+/// What a summary.json says, read back.
+#[derive(Debug, Deserialize)]
+struct StoredSummary {
+    final_loss: Option<f64>,
+    iterations: usize,
+    #[serde(default)]
+    evaluations: usize,
+    stop_reason: String,
+    message: Option<String>,
+    rel_error: Option<f64>,
+    wall_seconds: f64,
+}
+
+/// Fill `row` from the run directory's summary.json (and its metrics.csv for `diverging`);
+/// `None` when there is no complete run there.
+fn read_back(dir: &Path, mut row: SuiteRow) -> Option<SuiteRow> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    let s: StoredSummary = serde_json::from_str(&text).ok()?;
+    if matches!(s.stop_reason.as_str(), "interrupted" | "terminated") {
+        return None;
+    }
+    row.final_loss = s.final_loss.unwrap_or(f64::NAN);
+    row.final_error = s.rel_error.unwrap_or(f64::NAN);
+    row.iterations = s.iterations;
+    row.evaluations = s.evaluations;
+    row.wall_seconds = s.wall_seconds;
+    row.solved = s.stop_reason == StopReason::RelErrorBelow.name();
+    if row.solved {
+        row.iterations_to_target = Some(s.iterations);
+        row.evaluations_to_target = Some(s.evaluations);
+    }
+    row.message = s.message.unwrap_or_default();
+    row.stop_reason = s.stop_reason;
+    if !row.solved
+        && row.stop_reason != "diverged"
+        && let Some(why) = diverging(&read_curve(&dir.join("metrics.csv")), row.final_loss)
+    {
+        row.stop_reason = "diverging".into();
+        row.message = why;
+    }
+    Some(row)
+}
+
+/// Run one trial into `root/dir`, or read it back when an earlier start finished the same
+/// config there; `(row, reused)`, `None` when interrupted.
+fn run_trial(
+    spec: &SuiteSpec,
+    t: &Trial,
+    root: &Path,
+    registry: &Registry,
+    interrupt: Option<&Arc<AtomicBool>>,
+) -> Option<(SuiteRow, bool)> {
+    let mut row = empty_row(spec, t);
+    let dir = root.join(&row.dir);
+    let config = match trial_config(spec, t, registry) {
+        Ok(c) => c,
+        Err(e) => {
+            row.message = format!("{e:#}");
+            return Some((row, false));
+        }
+    };
+    let resolved = config.resolved_toml();
+    let same = std::fs::read_to_string(dir.join("config.toml")).is_ok_and(|old| old == resolved);
+    if same && let Some(done) = read_back(&dir, row.clone()) {
+        return Some((done, true));
+    }
+    if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+        return None;
+    }
+    let ran = (|| -> anyhow::Result<()> {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("removing the unfinished run {}", dir.display()))?;
+        }
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let (dtype, every) = (config.dtype, config.metrics_every);
+        let mut experiment = Experiment::new(config)?;
+        experiment.interrupt = interrupt.cloned();
+        let mut files = RunFiles::new(dir.clone(), dtype, &resolved, every)?;
+        experiment.run(&mut [&mut files])?;
+        Ok(())
+    })();
+    if let Err(e) = ran {
+        row.message = format!("{e:#}");
+        return Some((row, false));
+    }
+    read_back(&dir, row).map(|r| (r, false))
+}
+
+/// The index of the best rate among one cell's tuning rows: the solved run of least cost
+/// (then least final error, then smallest rate); without one, the least finite final error.
+pub fn best_of(rows: &[&SuiteRow], budget: Budget) -> Option<usize> {
+    let key = |r: &SuiteRow| {
+        (
+            r.cost(budget).unwrap_or(f64::INFINITY),
+            if r.final_error.is_finite() && r.stop_reason != "diverging" {
+                r.final_error
+            } else {
+                f64::INFINITY
+            },
+            r.lr,
+        )
+    };
+    rows.iter()
+        .enumerate()
+        .min_by(|(_, a), (_, b)| {
+            let (a, b) = (key(a), key(b));
+            a.0.total_cmp(&b.0)
+                .then(a.1.total_cmp(&b.1))
+                .then(a.2.total_cmp(&b.2))
+        })
+        .map(|(i, _)| i)
+}
+
+/// Run `trials` `jobs` at a time; rows in trial order (`None` for those interrupted).
+fn run_all(
+    spec: &SuiteSpec,
+    trials: &[Trial],
+    root: &Path,
+    registry: &Registry,
+    options: &SuiteOptions,
+    progress: &(dyn Fn(&SuiteRow, bool) + Sync),
+) -> anyhow::Result<Vec<Option<(SuiteRow, bool)>>> {
+    let work = || -> Vec<Option<(SuiteRow, bool)>> {
+        trials
+            .par_iter()
+            .map(|t| {
+                let out = run_trial(spec, t, root, registry, options.interrupt.as_ref());
+                if let Some((row, reused)) = &out {
+                    progress(row, *reused);
+                }
+                out
+            })
+            .collect()
+    };
+    let jobs = options.jobs.or(spec.jobs);
+    Ok(match jobs {
+        Some(j) => rayon::ThreadPoolBuilder::new()
+            .num_threads(j)
+            .build()
+            .context("starting the suite's threads")?
+            .install(work),
+        None => work(),
+    })
+}
+
+/// The trials of the first phase: every rate of each grid on the first seed, and every seed
+/// of each single rate.
+pub fn first_phase(spec: &SuiteSpec) -> Vec<Trial> {
+    let mut out = Vec::new();
+    for problem in 0..spec.problems.len() {
+        for (optimizer, o) in spec.optimizers.iter().enumerate() {
+            match &o.rates {
+                Rates::One(lr) => out.extend(spec.seeds.iter().map(|&seed| Trial {
+                    problem,
+                    optimizer,
+                    lr: *lr,
+                    seed,
+                    phase: Phase::Final,
+                })),
+                Rates::Grid(g) => out.extend(g.iter().map(|&lr| Trial {
+                    problem,
+                    optimizer,
+                    lr,
+                    seed: spec.seeds[0],
+                    phase: Phase::Tune,
+                })),
+            }
+        }
+    }
+    out
+}
+
+/// Run the suite: the first phase (tuning and single rates), then every seed of each grid's
+/// best rate. Runs finished by an earlier start in the same directory are read back, not run.
+pub fn run_suite(
+    spec: &SuiteSpec,
+    registry: &Registry,
+    options: &SuiteOptions,
+    progress: &(dyn Fn(&SuiteRow, bool) + Sync),
+) -> anyhow::Result<SuiteOutcome> {
+    let root = options.out.clone();
+    std::fs::create_dir_all(&root).with_context(|| format!("{}", root.display()))?;
+    let first = first_phase(spec);
+    let done = run_all(spec, &first, &root, registry, options, progress)?;
+    let mut interrupted = done.iter().any(Option::is_none);
+    let mut rows: Vec<SuiteRow> = Vec::new();
+    let mut reused = 0;
+    for (row, again) in done.into_iter().flatten() {
+        reused += usize::from(again);
+        rows.push(row);
+    }
+    // The second phase: the best rate of each grid, every seed (the first seed's run is the
+    // tuning run of that rate, read back).
+    let mut second = Vec::new();
+    for problem in 0..spec.problems.len() {
+        for (optimizer, o) in spec.optimizers.iter().enumerate() {
+            let Rates::Grid(_) = o.rates else { continue };
+            let tuned: Vec<&SuiteRow> = rows
+                .iter()
+                .filter(|r| {
+                    r.problem == spec.problems[problem].name
+                        && r.optimizer == o.name
+                        && r.phase == Phase::Tune
+                })
+                .collect();
+            let Some(best) = best_of(&tuned, spec.budget).map(|i| tuned[i].lr) else {
+                continue;
+            };
+            second.extend(spec.seeds.iter().map(|&seed| Trial {
+                problem,
+                optimizer,
+                lr: best,
+                seed,
+                phase: Phase::Final,
+            }));
+        }
+    }
+    // The best rate's tuning run on the first seed is that final run: one row, `final`.
+    second.retain(|t| {
+        let dir = trial_dir(spec, t);
+        match rows.iter_mut().find(|r| r.dir == dir) {
+            Some(tuned) => {
+                tuned.phase = Phase::Final;
+                false
+            }
+            None => true,
+        }
+    });
+    if !interrupted {
+        let finals = run_all(spec, &second, &root, registry, options, progress)?;
+        interrupted = finals.iter().any(Option::is_none);
+        for (row, again) in finals.into_iter().flatten() {
+            reused += usize::from(again);
+            rows.push(row);
+        }
+    }
+    Ok(SuiteOutcome {
+        dir: root,
+        rows,
+        reused,
+        interrupted,
+    })
+}
+
+/// The best setting of each optimizer on each problem, from the final runs.
+pub fn best_rows(spec: &SuiteSpec, rows: &[SuiteRow]) -> Vec<BestRow> {
+    let mut out = Vec::new();
+    for p in &spec.problems {
+        for o in &spec.optimizers {
+            let finals: Vec<&SuiteRow> = rows
+                .iter()
+                .filter(|r| r.problem == p.name && r.optimizer == o.name && r.phase == Phase::Final)
+                .collect();
+            let Some(first) = finals.first() else {
+                continue;
+            };
+            let mut costs: Vec<f64> = finals.iter().filter_map(|r| r.cost(spec.budget)).collect();
+            let mut errors: Vec<f64> = finals.iter().map(|r| r.final_error).collect();
+            out.push(BestRow {
+                problem: p.name.clone(),
+                optimizer: o.name.clone(),
+                lr: first.lr,
+                rates_tried: o.rates.all().len(),
+                solved: costs.len(),
+                runs: finals.len(),
+                median_cost: median(&mut costs),
+                median_final_error: median(&mut errors).unwrap_or(f64::NAN),
+            });
+        }
+    }
+    out
+}
+
+/// The median (NaN sorts last), `None` of nothing.
+fn median(v: &mut [f64]) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    })
+}
+
+/// The cost table of the final runs: a row per problem instance (problem, seed), a column per
+/// optimizer; `None` where it did not reach the target (or has no run).
+pub fn cost_table(spec: &SuiteSpec, rows: &[SuiteRow]) -> (Vec<String>, Vec<Vec<Option<f64>>>) {
+    let mut instances = Vec::new();
+    let mut table = Vec::new();
+    for p in &spec.problems {
+        for &seed in &spec.seeds {
+            instances.push(format!("{} (seed {seed})", p.name));
+            table.push(
+                spec.optimizers
+                    .iter()
+                    .map(|o| {
+                        rows.iter()
+                            .find(|r| {
+                                r.problem == p.name
+                                    && r.optimizer == o.name
+                                    && r.seed == seed
+                                    && r.phase == Phase::Final
+                            })
+                            .and_then(|r| r.cost(spec.budget))
+                    })
+                    .collect(),
+            );
+        }
+    }
+    (instances, table)
+}
+
+/// results.csv: a row per run.
+pub fn write_results(path: &Path, rows: &[SuiteRow]) -> anyhow::Result<()> {
+    write_atomic(path, |tmp| {
+        let mut w = csv::Writer::from_path(tmp)?;
+        for r in rows {
+            w.serialize(r)?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
+/// results.csv read back (for `suite merge`).
+pub fn read_results(path: &Path) -> anyhow::Result<Vec<SuiteRow>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}", path.display()))?;
+    reader
+        .deserialize()
+        .map(|r| r.with_context(|| format!("{}: a malformed row", path.display())))
+        .collect()
+}
+
+/// best.csv: the best setting per problem and optimizer.
+pub fn write_best(path: &Path, best: &[BestRow]) -> anyhow::Result<()> {
+    write_atomic(path, |tmp| {
+        let mut w = csv::Writer::from_path(tmp)?;
+        for b in best {
+            w.serialize(b)?;
+        }
+        w.flush()?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(lr: f64, cost: Option<usize>, error: f64, reason: &str) -> SuiteRow {
+        SuiteRow {
+            problem: "p".into(),
+            optimizer: "o".into(),
+            lr,
+            hyperparameters: String::new(),
+            seed: 0,
+            phase: Phase::Tune,
+            solved: cost.is_some(),
+            iterations_to_target: cost,
+            evaluations_to_target: cost,
+            final_error: error,
+            final_loss: error,
+            iterations: cost.unwrap_or(100),
+            evaluations: cost.unwrap_or(100),
+            wall_seconds: 0.0,
+            stop_reason: reason.into(),
+            message: String::new(),
+            dir: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_best_rate_is_the_cheapest_solved_then_the_most_accurate() {
+        let b = Budget::Evaluations(100);
+        let rows = [
+            row(0.1, Some(80), 1e-5, "rel_error_below"),
+            row(0.3, Some(30), 9e-5, "rel_error_below"),
+            row(1.0, None, f64::NAN, "diverged"),
+        ];
+        let refs: Vec<&SuiteRow> = rows.iter().collect();
+        assert_eq!(best_of(&refs, b), Some(1));
+        let unsolved = [
+            row(0.01, None, 1e-2, "evaluations"),
+            row(0.1, None, 1e-3, "evaluations"),
+            row(0.5, None, 1e-9, "diverging"),
+        ];
+        let refs: Vec<&SuiteRow> = unsolved.iter().collect();
+        assert_eq!(
+            best_of(&refs, b),
+            Some(1),
+            "a diverging run is never the best"
+        );
+    }
+
+    #[test]
+    fn dotted_keys_make_their_tables() {
+        let mut t = Table::new();
+        set_dotted(&mut t, "stop.rel_error_below", Value::Float(1e-4));
+        set_dotted(&mut t, "dtype", Value::String("f64".into()));
+        assert_eq!(t["stop"]["rel_error_below"].as_float(), Some(1e-4));
+        assert_eq!(t["dtype"].as_str(), Some("f64"));
+    }
+}
