@@ -64,7 +64,7 @@ pub fn score(ratios: &[f64]) -> f64 {
         .iter()
         .filter(|&&r| r <= TAU_MAX)
         .map(|&r| (TAU_MAX - r.max(1.0)) / (TAU_MAX - 1.0))
-        .sum::<f64>()
+        .fold(0.0, |a, b| a + b)
         / ratios.len() as f64
 }
 

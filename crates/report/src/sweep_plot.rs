@@ -8,7 +8,7 @@ use crate::figure::{log_chart, log_mesh, to_png, to_svg};
 use crate::plot_loss::LossPoint;
 use crate::plottable::{draw_notes, drawable_log, left_out, range};
 
-/// Ten colours that stay distinct on white (Tableau's, without its faint yellow-green).
+/// Ten colours that stay distinct on white (Tableau's).
 pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(255, 127, 14),
@@ -19,7 +19,7 @@ pub const PALETTE: [RGBColor; 10] = [
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
     RGBColor(23, 190, 207),
-    RGBColor(0, 0, 0),
+    RGBColor(188, 189, 34),
 ];
 
 /// The colour of group `i`: the palette's, and past ten a lighter or darker shade of it, so
