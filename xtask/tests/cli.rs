@@ -512,3 +512,53 @@ fn theory_works_for_every_config_and_states_the_notebooks_spectrum() {
     );
     std::fs::remove_dir_all(temp("theory-run")).ok();
 }
+
+#[test]
+fn suite_runs_the_quick_suite_resumes_and_names_mistakes() {
+    let out = temp("suite");
+    let dir = out.to_str().expect("utf-8");
+    let o = xtask(&["suite", "suites/quick.toml", "--out", dir, "--jobs", "2"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for f in [
+        "results.csv",
+        "best.csv",
+        "scores.csv",
+        "profiles.svg",
+        "data_profiles.svg",
+        "sensitivity.svg",
+        "suite.html",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    assert!(stdout.contains("score"), "{stdout}");
+    let again = xtask(&["suite", "suites/quick.toml", "--out", dir]);
+    let stdout = String::from_utf8_lossy(&again.stdout);
+    let total = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the last line counts the runs");
+    assert!(
+        stdout.contains(&format!("{total} runs ({total} reused")),
+        "{stdout}"
+    );
+    let bad = out.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "target = 1e-4\nbudget = { iterations = 10 }\n[[problem]]\nfamily = \"inverse\"\ncond = 10.0\n[[optimizer]]\nkind = \"sgd\"\nlr = 0.1\nmomentun = 0.9\n",
+    )
+    .expect("write");
+    let o = xtask(&["suite", bad.to_str().expect("utf-8"), "--out", dir]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("momentun"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(out).ok();
+}

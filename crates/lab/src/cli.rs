@@ -464,6 +464,7 @@ fn suite(
     registry: &Registry,
 ) -> anyhow::Result<ExitCode> {
     let spec = SuiteSpec::load(file)?;
+    crate::suite::check_suite(&spec, registry)?;
     if let Some(j) = jobs {
         anyhow::ensure!(
             (1..=MAX_THREADS).contains(&j),

@@ -18,8 +18,9 @@ mod sweep;
 
 pub use family::{Family, MAX_FAMILY_SIZE, Spectrum};
 pub use suite::{
-    BestRow, Phase, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows, cost_table,
-    first_phase, read_results, run_suite, trial_config, trial_dir, write_best, write_results,
+    BestRow, Phase, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows, check_suite,
+    cost_table, first_phase, read_results, run_suite, trial_config, trial_dir, write_best,
+    write_results,
 };
 pub use suite_page::{Score, scores, write_suite_files};
 pub use suite_spec::{

@@ -206,6 +206,38 @@ pub fn trial_config(spec: &SuiteSpec, t: &Trial, registry: &Registry) -> anyhow:
     Ok(Config::from_text(&problem.file, &text, &[], registry)?)
 }
 
+/// Resolve the config of every problem with every optimizer (its first rate, the first seed)
+/// without building anything: a misspelt optimizer key or an unknown kind is an error naming the
+/// suite file, the optimizer and the key before anything runs.
+pub fn check_suite(spec: &SuiteSpec, registry: &Registry) -> anyhow::Result<()> {
+    for problem in 0..spec.problems.len() {
+        for (optimizer, o) in spec.optimizers.iter().enumerate() {
+            let trial = Trial {
+                problem,
+                optimizer,
+                lr: o.rates.all()[0],
+                seed: spec.seeds[0],
+                phase: Phase::Tune,
+            };
+            if let Err(e) = trial_config(spec, &trial, registry) {
+                // The key and the reason; the line of the generated config would mislead.
+                let why = match e.downcast_ref::<descent_runner::ConfigError>() {
+                    Some(c) if !c.key.is_empty() => format!("`{}`: {}", c.key, c.reason),
+                    Some(c) => c.reason.clone(),
+                    None => format!("{e:#}"),
+                };
+                anyhow::bail!(
+                    "{}: [[optimizer]] `{}` on the problem `{}`: {why}",
+                    spec.file.display(),
+                    o.name,
+                    spec.problems[problem].name
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The optimizer's keys other than `kind`, as `key=value; ...`.
 fn hyperparameters(table: &Table) -> String {
     table

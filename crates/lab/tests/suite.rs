@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use descent_lab::{
-    Phase, Rates, SuiteOptions, SuiteRow, SuiteSpec, best_rows, read_results, run_suite,
-    trial_config, write_suite_files,
+    Phase, Rates, SuiteOptions, SuiteRow, SuiteSpec, best_rows, check_suite, read_results,
+    run_suite, trial_config, write_suite_files,
 };
 use descent_runner::{Experiment, Registry};
 
@@ -173,6 +173,16 @@ kind = "sgd"
 lr = 2.0
 "#;
     let spec = SuiteSpec::from_text(&root().join("suite.toml"), text).expect("spec");
+    // `cargo xtask suite` refuses it before anything runs, naming the optimizer and the key ...
+    let e = format!(
+        "{:#}",
+        check_suite(&spec, &Registry::default()).expect_err("refused")
+    );
+    assert!(
+        e.contains("suite.toml") && e.contains("`nosuch`") && e.contains("optimizer.kind"),
+        "{e}"
+    );
+    // ... and a suite run from the library records the failure and goes on.
     let dir = out("failing");
     let outcome = run(&spec, &dir);
     assert_eq!(outcome.rows.len(), 2);
