@@ -126,21 +126,8 @@ pub enum Command {
     },
     /// Run a suite: every optimizer on every problem, tuned, rerun with every seed; results,
     /// performance and data profiles, scores and suite.html. Started again, it reuses the runs
-    /// that finished.
-    Suite {
-        /// The suite file, e.g. suites/quick.toml.
-        suite: PathBuf,
-        /// The suite's directory (default `runs/suite-<name>`); runs an earlier start finished
-        /// there are reused, not run again.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Runs at a time (default: the suite's `jobs`, else the number of CPUs).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Also write every picture as PNG.
-        #[arg(long)]
-        png: bool,
-    },
+    /// that finished. `suite merge DIR...` combines shards.
+    Suite(SuiteArgs),
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
         /// The run directory, e.g. runs/diag4/001.
@@ -160,6 +147,67 @@ pub enum Command {
     },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
+}
+
+/// `suite`: run a suite (or a shard of it), emit a cluster's scripts for it, or merge shards.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SuiteArgs {
+    /// `merge`: combine shards.
+    #[command(subcommand)]
+    pub command: Option<SuiteCommand>,
+    /// The suite file, e.g. suites/quick.toml.
+    #[arg(required = true)]
+    pub suite: Option<PathBuf>,
+    /// The suite's directory (default `runs/suite-<name>`); runs an earlier start finished
+    /// there are reused, not run again.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Runs at a time (default: the suite's `jobs`, else the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Also write every picture as PNG.
+    #[arg(long)]
+    pub png: bool,
+    /// Run only shard I of N (1-based): a deterministic slice of the suite's (problem,
+    /// optimizer) cells; `suite merge` combines the shards' directories.
+    #[arg(long, value_name = "I/N", conflicts_with = "emit")]
+    pub shard: Option<String>,
+    /// Write a cluster's scripts instead of running: `slurm` (an sbatch job array, one task
+    /// per shard, and a merge job after it) into DIR/slurm.
+    #[arg(long, value_enum, requires = "shards")]
+    pub emit: Option<Emit>,
+    /// With --emit: how many shards (the array's tasks).
+    #[arg(long, value_name = "N", requires = "emit")]
+    pub shards: Option<usize>,
+    /// With --emit: at most this many tasks at once (`--array=1-N%K`).
+    #[arg(long, value_name = "K", requires = "emit")]
+    pub parallel: Option<usize>,
+}
+
+/// The schedulers `--emit` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Emit {
+    /// Slurm: sbatch scripts.
+    Slurm,
+}
+
+/// `suite`'s own subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SuiteCommand {
+    /// Combine the directories of a suite's shards (each run with --shard) into the files of the
+    /// whole suite: the same results as running it unsharded.
+    Merge {
+        /// The shards' directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged suite's directory (it may be one of the shards' parent).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
 }
 
 impl Command {
@@ -251,12 +299,7 @@ pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> Exit
             png,
             registry,
         ),
-        Command::Suite {
-            suite: file,
-            out,
-            jobs,
-            png,
-        } => suite(&file, out, jobs, png, registry),
+        Command::Suite(args) => suite(args, registry),
         Command::Report { dir, png } => rerender(&dir, registry, png).map(|files| {
             say!("{}: wrote {}", dir.display(), files.join(", "));
             ExitCode::SUCCESS
@@ -454,15 +497,27 @@ fn sweep(
     })
 }
 
-/// `suite`: run (or resume) a suite and write its files; 130 when Ctrl-C stopped it (what
-/// finished is kept, and starting again resumes).
-fn suite(
-    file: &Path,
-    out: Option<PathBuf>,
-    jobs: Option<usize>,
-    png: bool,
-    registry: &Registry,
-) -> anyhow::Result<ExitCode> {
+/// `suite`: run (or resume) a suite, or a shard of it, and write its files; emit a cluster's
+/// scripts; or merge shards. 130 when Ctrl-C stopped it (what finished is kept, and starting
+/// again resumes).
+fn suite(args: SuiteArgs, registry: &Registry) -> anyhow::Result<ExitCode> {
+    if let Some(SuiteCommand::Merge { dirs, out, png }) = args.command {
+        let (spec, rows) = crate::merge::merge(&dirs, &out)?;
+        let files = write_suite_files(&spec, &rows, &out, png)?;
+        say!(
+            "merged {} shards, {} runs: {}/{}",
+            dirs.len(),
+            rows.len(),
+            out.display(),
+            files.join(", ")
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(file) = args.suite else {
+        anyhow::bail!("give a suite file, or `suite merge DIR...`");
+    };
+    let file = file.as_path();
+    let (out, jobs, png) = (args.out, args.jobs, args.png);
     let spec = SuiteSpec::load(file)?;
     crate::suite::check_suite(&spec, registry)?;
     if let Some(j) = jobs {
@@ -472,11 +527,22 @@ fn suite(
         );
     }
     let out = out.unwrap_or_else(|| PathBuf::from("runs").join(format!("suite-{}", spec.name)));
+    if let Some(Emit::Slurm) = args.emit {
+        return emit_slurm(&spec, file, &out, args.shards.unwrap_or(1), args.parallel);
+    }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::suite::Shard::parse)
+        .transpose()?;
+    let suite_text = std::fs::read_to_string(file)
+        .with_context(|| format!("{}: cannot read the suite", file.display()))?;
     let flags = signals::install();
     let options = SuiteOptions {
         out: out.clone(),
         jobs,
         interrupt: flags.as_ref().map(|f| f.interrupt.clone()),
+        shard,
     };
     say!(
         "{}: {} problems x {} optimizers x {} seed(s), target {}, budget {} {} -> {}",
@@ -510,6 +576,14 @@ fn suite(
         );
     };
     let outcome = run_suite(&spec, registry, &options, &progress)?;
+    crate::merge::write_meta(
+        &out,
+        &crate::merge::SuiteMeta {
+            suite_file: file.to_path_buf(),
+            suite_text,
+            shard,
+        },
+    )?;
     let files = write_suite_files(&spec, &outcome.rows, &out, png)?;
     let failed = outcome
         .rows
@@ -544,5 +618,59 @@ fn suite(
             flags.as_ref().map_or(130, signals::Flags::exit_status),
         ));
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `suite --emit slurm`: the scripts, in `out/slurm`, and how to submit them.
+fn emit_slurm(
+    spec: &SuiteSpec,
+    file: &Path,
+    out: &Path,
+    shards: usize,
+    parallel: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        (1..=100_000).contains(&shards),
+        "--shards must be between 1 and 100000, got {shards}"
+    );
+    anyhow::ensure!(
+        parallel.is_none_or(|k| k >= 1),
+        "--parallel must be at least 1"
+    );
+    let absolute = |p: &Path| -> anyhow::Result<PathBuf> {
+        Ok(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            std::env::current_dir()?.join(p)
+        })
+    };
+    let exe = std::env::current_exe().context("the path of this program")?;
+    let (suite, out, workdir) = (absolute(file)?, absolute(out)?, std::env::current_dir()?);
+    let scripts = crate::slurm::scripts(&crate::slurm::SlurmPlan {
+        name: &spec.name,
+        exe: &exe,
+        suite: &suite,
+        out: &out,
+        workdir: &workdir,
+        shards,
+        parallel,
+    });
+    let dir = out.join("slurm");
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+    for (name, text) in &scripts {
+        let path = dir.join(name);
+        descent_runner::write_atomic(&path, |tmp| Ok(std::fs::write(tmp, text)?))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+        }
+    }
+    say!(
+        "wrote {}/array.sbatch ({shards} shards{}), merge.sbatch and submit.sh; submit with\n  {}/submit.sh",
+        dir.display(),
+        parallel.map_or_else(String::new, |k| format!(", at most {k} at once")),
+        dir.display()
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -8,9 +8,11 @@
 
 pub mod cli;
 mod family;
+pub mod merge;
 pub mod peak;
 pub mod profiles;
 pub mod signals;
+pub mod slurm;
 mod suite;
 mod suite_page;
 mod suite_spec;
@@ -18,9 +20,9 @@ mod sweep;
 
 pub use family::{Family, MAX_FAMILY_SIZE, Spectrum};
 pub use suite::{
-    BestRow, Phase, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows, check_suite,
-    cost_table, first_phase, read_results, run_suite, trial_config, trial_dir, write_best,
-    write_results,
+    BestRow, Phase, Shard, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows,
+    check_suite, cost_table, first_phase, read_results, run_suite, sort_rows, trial_config,
+    trial_dir, write_best, write_results,
 };
 pub use suite_page::{Score, scores, write_suite_files};
 pub use suite_spec::{

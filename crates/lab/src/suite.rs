@@ -124,6 +124,39 @@ pub struct SuiteOutcome {
     pub interrupted: bool,
 }
 
+/// A deterministic slice of a suite: shard `index` of `count` (1-based) runs the cells (problem,
+/// optimizer) whose number, problem-major, is `index - 1` modulo `count`. A cell's tuning and
+/// final runs stay in one shard, so each shard picks its own best rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// Which shard, from 1.
+    pub index: usize,
+    /// How many.
+    pub count: usize,
+}
+
+impl Shard {
+    /// Parse `i/n` (1 <= i <= n).
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(i, n)| Some((i.trim().parse().ok()?, n.trim().parse().ok()?)));
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count && count <= 100_000 => {
+                Ok(Self { index, count })
+            }
+            _ => anyhow::bail!(
+                "--shard {text}: expected i/n with 1 <= i <= n <= 100000, e.g. --shard 2/8"
+            ),
+        }
+    }
+
+    /// Whether this shard runs the cell of `problem` and `optimizer` (of `optimizers`).
+    pub fn runs(&self, problem: usize, optimizer: usize, optimizers: usize) -> bool {
+        (problem * optimizers + optimizer) % self.count == self.index - 1
+    }
+}
+
 /// How to run a suite.
 #[derive(Debug, Clone, Default)]
 pub struct SuiteOptions {
@@ -133,6 +166,8 @@ pub struct SuiteOptions {
     pub jobs: Option<usize>,
     /// Set by Ctrl-C: running runs stop cleanly and no new one starts.
     pub interrupt: Option<Arc<AtomicBool>>,
+    /// Run only this slice of the suite.
+    pub shard: Option<Shard>,
 }
 
 /// The run directory of a trial, relative to the suite's.
@@ -454,7 +489,12 @@ pub fn run_suite(
 ) -> anyhow::Result<SuiteOutcome> {
     let root = options.out.clone();
     std::fs::create_dir_all(&root).with_context(|| format!("{}", root.display()))?;
-    let first = first_phase(spec);
+    let mine = |t: &Trial| {
+        options
+            .shard
+            .is_none_or(|s| s.runs(t.problem, t.optimizer, spec.optimizers.len()))
+    };
+    let first: Vec<Trial> = first_phase(spec).into_iter().filter(mine).collect();
     let done = run_all(spec, &first, &root, registry, options, progress)?;
     let mut interrupted = done.iter().any(Option::is_none);
     let mut rows: Vec<SuiteRow> = Vec::new();
@@ -469,6 +509,12 @@ pub fn run_suite(
     for problem in 0..spec.problems.len() {
         for (optimizer, o) in spec.optimizers.iter().enumerate() {
             let Rates::Grid(_) = o.rates else { continue };
+            if options
+                .shard
+                .is_some_and(|s| !s.runs(problem, optimizer, spec.optimizers.len()))
+            {
+                continue;
+            }
             let tuned: Vec<&SuiteRow> = rows
                 .iter()
                 .filter(|r| {
@@ -508,12 +554,37 @@ pub fn run_suite(
             rows.push(row);
         }
     }
+    sort_rows(spec, &mut rows);
     Ok(SuiteOutcome {
         dir: root,
         rows,
         reused,
         interrupted,
     })
+}
+
+/// The canonical order of a suite's rows, the same however it was sharded: by problem, then
+/// optimizer (in the suite's order), then seed (in the suite's order), then rate.
+pub fn sort_rows(spec: &SuiteSpec, rows: &mut [SuiteRow]) {
+    rows.sort_by(|a, b| {
+        let key = |r: &SuiteRow| {
+            (
+                spec.problems
+                    .iter()
+                    .position(|p| p.name == r.problem)
+                    .unwrap_or(usize::MAX),
+                spec.optimizers
+                    .iter()
+                    .position(|o| o.name == r.optimizer)
+                    .unwrap_or(usize::MAX),
+                spec.seeds
+                    .iter()
+                    .position(|&s| s == r.seed)
+                    .unwrap_or(usize::MAX),
+            )
+        };
+        key(a).cmp(&key(b)).then(a.lr.total_cmp(&b.lr))
+    });
 }
 
 /// The best setting of each optimizer on each problem, from the final runs.

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use descent_lab::{
-    Phase, Rates, SuiteOptions, SuiteRow, SuiteSpec, best_rows, check_suite, read_results,
-    run_suite, trial_config, write_suite_files,
+    Phase, Rates, Shard, SuiteOptions, SuiteRow, SuiteSpec, best_rows, check_suite, merge,
+    read_results, run_suite, trial_config, write_suite_files,
 };
 use descent_runner::{Experiment, Registry};
 
@@ -23,6 +23,7 @@ fn run(spec: &SuiteSpec, dir: &Path) -> descent_lab::SuiteOutcome {
         out: dir.to_path_buf(),
         jobs: Some(2),
         interrupt: None,
+        shard: None,
     };
     run_suite(spec, &Registry::default(), &options, &|_, _| {}).expect("suite")
 }
@@ -196,4 +197,62 @@ lr = 2.0
     assert!(scores.contains("nosuch,0.0,0.0,0.0"), "{scores}");
     assert!(scores.contains("sgd,1.0,1.0,1.0"), "{scores}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_suite() {
+    let file = root().join("suites/quick.toml");
+    let spec = SuiteSpec::load(&file).expect("quick.toml");
+    let text = std::fs::read_to_string(&file).expect("text");
+    let base = out("shards");
+    let whole = run(&spec, &base.join("whole"));
+    let mut dirs = Vec::new();
+    let mut sizes = Vec::new();
+    for index in 1..=3 {
+        let dir = base.join(format!("shard-{index}"));
+        let shard = Shard { index, count: 3 };
+        let options = SuiteOptions {
+            out: dir.clone(),
+            jobs: Some(2),
+            interrupt: None,
+            shard: Some(shard),
+        };
+        let part = run_suite(&spec, &Registry::default(), &options, &|_, _| {}).expect("shard");
+        sizes.push(part.rows.len());
+        write_suite_files(&spec, &part.rows, &dir, false).expect("files");
+        merge::write_meta(
+            &dir,
+            &merge::SuiteMeta {
+                suite_file: file.clone(),
+                suite_text: text.clone(),
+                shard: Some(shard),
+            },
+        )
+        .expect("meta");
+        dirs.push(dir);
+    }
+    assert_eq!(sizes.iter().sum::<usize>(), whole.rows.len());
+    assert!(sizes.iter().all(|&n| n > 0), "{sizes:?}");
+    // A shard missing is refused, naming it.
+    let e = merge::merge(&dirs[..2], &base.join("merged")).expect_err("incomplete");
+    assert!(e.to_string().contains("3/3 missing"), "{e}");
+    let merged_dir = base.join("merged");
+    let (merged_spec, rows) = merge::merge(&dirs, &merged_dir).expect("merge");
+    assert_eq!(merged_spec, spec);
+    assert_eq!(timeless(&rows), timeless(&whole.rows));
+    // The runs were copied: every row's directory has its summary.
+    assert!(
+        rows.iter()
+            .all(|r| merged_dir.join(&r.dir).join("summary.json").is_file())
+    );
+    write_suite_files(&spec, &whole.rows, &base.join("whole"), false).expect("files");
+    write_suite_files(&spec, &rows, &merged_dir, false).expect("files");
+    for f in ["scores.csv", "best.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(merged_dir.join(f)).expect(f),
+            std::fs::read_to_string(base.join("whole").join(f)).expect(f),
+            "{f}"
+        );
+    }
+    std::fs::remove_dir_all(base).ok();
 }
