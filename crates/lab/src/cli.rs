@@ -128,6 +128,20 @@ pub enum Command {
     /// performance and data profiles, scores and suite.html. Started again, it reuses the runs
     /// that finished. `suite merge DIR...` combines shards.
     Suite(SuiteArgs),
+    /// Put finished runs side by side: their loss and error curves overlaid, their summaries in
+    /// one table (compare.csv, compare.html).
+    Compare {
+        /// The runs' directories, e.g. runs/diag4/001 runs/diag4/002.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the comparison (must not exist or be empty); default
+        /// `runs/compare/NNN`.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
     /// Draw a finished run's pictures and report.html again from the files in its directory.
     Report {
         /// The run directory, e.g. runs/diag4/001.
@@ -300,6 +314,12 @@ pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> Exit
             registry,
         ),
         Command::Suite(args) => suite(args, registry),
+        Command::Compare { dirs, out, png } => crate::compare::read_runs(&dirs).and_then(|runs| {
+            let dir = descent_runner::create_run_dir(Path::new("runs"), "compare", out.as_deref())?;
+            let files = crate::compare::compare(&runs, &dir, png)?;
+            say!("{}: wrote {}", dir.display(), files.join(", "));
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Report { dir, png } => rerender(&dir, registry, png).map(|files| {
             say!("{}: wrote {}", dir.display(), files.join(", "));
             ExitCode::SUCCESS

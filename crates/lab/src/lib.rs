@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod cli;
+mod compare;
 mod family;
 pub mod merge;
 pub mod peak;
@@ -18,6 +19,7 @@ mod suite_page;
 mod suite_spec;
 mod sweep;
 
+pub use compare::{Compared, RunRead, compare, read_run, read_runs};
 pub use family::{Family, MAX_FAMILY_SIZE, Spectrum};
 pub use suite::{
     BestRow, Phase, Shard, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows,

@@ -34,6 +34,6 @@ pub use sensitivity_plot::{
     Panel, SensitivityPicture, SensitivityPoint, sensitivity_png, sensitivity_svg,
 };
 pub use sweep_plot::{
-    AxisPicture, AxisPoint, PALETTE, SweepCurve, group_colour, sweep_axis_png, sweep_axis_svg,
-    sweep_png, sweep_svg,
+    AxisPicture, AxisPoint, Curves, PALETTE, SweepCurve, curves_png, curves_svg, group_colour,
+    sweep_axis_png, sweep_axis_svg, sweep_png, sweep_svg,
 };

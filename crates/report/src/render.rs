@@ -32,11 +32,21 @@ pub struct CheckpointData {
     /// file stays small; `None` when `data` is the difference itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocks_of: Option<[usize; 2]>,
+    /// The relative error of the iterate against the exact answer; `None` in runs written
+    /// before it was recorded (and where it could not be computed).
+    #[serde(default)]
+    pub rel_error: Option<f64>,
 }
 
 impl CheckpointData {
     /// A checkpoint of `difference`, kept whole up to 64 a side, else as its heatmap's blocks.
-    pub fn new(iteration: usize, loss: f64, label: String, difference: &Matrix) -> Self {
+    pub fn new(
+        iteration: usize,
+        loss: f64,
+        label: String,
+        difference: &Matrix,
+        rel_error: f64,
+    ) -> Self {
         let shown = crate::plot_heatmap::blocks(difference);
         let blocks_of =
             (shown.shape() != difference.shape()).then(|| [difference.rows(), difference.cols()]);
@@ -48,6 +58,7 @@ impl CheckpointData {
             cols: shown.cols(),
             data: shown.data().to_vec(),
             blocks_of,
+            rel_error: rel_error.is_finite().then_some(rel_error),
         }
     }
 }

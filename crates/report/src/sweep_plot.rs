@@ -60,23 +60,55 @@ fn curves_size(groups: usize) -> (u32, u32) {
 /// The loss curves (log scale) as an SVG document: one colour per group (`labels[group]`), the
 /// legend in a column of its own to the right of the plot.
 pub fn sweep_svg(labels: &[String], curves: &[SweepCurve], title: &str) -> anyhow::Result<String> {
-    to_svg(curves_size(labels.len()), |root| {
-        draw_curves(root, labels, curves, title)
+    curves_svg(&Curves {
+        labels,
+        curves,
+        title,
+        y_desc: "loss (log scale)",
+        heading: "grid point (seeds share a colour)",
     })
 }
 
 /// [`sweep_svg`] as PNG bytes.
 pub fn sweep_png(labels: &[String], curves: &[SweepCurve], title: &str) -> anyhow::Result<Vec<u8>> {
-    to_png(curves_size(labels.len()), |root| {
-        draw_curves(root, labels, curves, title)
+    curves_png(&Curves {
+        labels,
+        curves,
+        title,
+        y_desc: "loss (log scale)",
+        heading: "grid point (seeds share a colour)",
     })
+}
+
+/// Curves of a positive quantity against the iteration (log scale), a colour per group, the
+/// legend beside the plot: the sweep's losses, and `compare`'s losses and errors.
+#[derive(Debug, Clone, Copy)]
+pub struct Curves<'a> {
+    /// The groups' labels (their colours by index).
+    pub labels: &'a [String],
+    /// The curves (`loss` holds the quantity).
+    pub curves: &'a [SweepCurve],
+    /// The title.
+    pub title: &'a str,
+    /// The y axis's description.
+    pub y_desc: &'a str,
+    /// The legend's heading.
+    pub heading: &'a str,
+}
+
+/// [`Curves`] as an SVG document.
+pub fn curves_svg(c: &Curves<'_>) -> anyhow::Result<String> {
+    to_svg(curves_size(c.labels.len()), |root| draw_curves(root, c))
+}
+
+/// [`Curves`] as PNG bytes.
+pub fn curves_png(c: &Curves<'_>) -> anyhow::Result<Vec<u8>> {
+    to_png(curves_size(c.labels.len()), |root| draw_curves(root, c))
 }
 
 fn draw_curves<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    labels: &[String],
-    curves: &[SweepCurve],
-    title: &str,
+    c: &Curves<'_>,
 ) -> anyhow::Result<()>
 where
     DB::ErrorType: 'static,
@@ -84,7 +116,7 @@ where
     root.fill(&WHITE)?;
     let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
     let (plot, _) = plot.split_vertically(460);
-    let all = curves.iter().flat_map(|c| c.points.iter());
+    let all = c.curves.iter().flat_map(|c| c.points.iter());
     let (lo, hi) = range(all.clone().map(|p| p.loss), drawable_log)
         .map_or((1e-3, 1.0), |(lo, hi)| (lo / 2.0, hi * 2.0));
     let x_max = all
@@ -92,21 +124,22 @@ where
         .map(|p| p.iteration as f64)
         .fold(1.0f64, f64::max);
     let left = all.filter(|p| !drawable_log(p.loss)).count();
-    let mut chart = log_chart(&plot, title, x_max, (lo, hi), 0)?;
-    log_mesh(&mut chart, "loss (log scale)")?;
-    for c in curves {
-        let colour = group_colour(c.group);
+    let mut chart = log_chart(&plot, c.title, x_max, (lo, hi), 0)?;
+    log_mesh(&mut chart, c.y_desc)?;
+    for curve in c.curves {
+        let colour = group_colour(curve.group);
         chart.draw_series(LineSeries::new(
-            c.points
+            curve
+                .points
                 .iter()
                 .filter(|p| drawable_log(p.loss))
                 .map(|p| (p.iteration as f64, p.loss)),
             colour.stroke_width(2),
         ))?;
     }
-    let notes: Vec<String> = left_out(left, "loss").into_iter().collect();
+    let notes: Vec<String> = left_out(left, "value").into_iter().collect();
     draw_notes(&plot, &notes, (100, 40))?;
-    draw_legend(&legend, "grid point (seeds share a colour)", labels)
+    draw_legend(&legend, c.heading, c.labels)
 }
 
 /// The legend's column: a line of each group's colour and its label, from the top.

@@ -50,6 +50,9 @@ pub struct Checkpoint {
     pub difference: Matrix,
     /// How the difference is written (`X @ A - I`).
     pub label: String,
+    /// The relative error of the iterate against the exact answer (as the summary's
+    /// `rel_error`); NaN where it cannot be computed.
+    pub rel_error: f64,
 }
 
 /// Why the loop stopped.

@@ -108,7 +108,13 @@ impl Observer for Pictures {
         // Kept as the heatmap will show it: a 2048 x 2048 difference is 32 MB, its blocks 8 KB.
         self.checkpoints.push(
             index,
-            CheckpointData::new(index, c.record.loss, c.label.clone(), &c.difference),
+            CheckpointData::new(
+                index,
+                c.record.loss,
+                c.label.clone(),
+                &c.difference,
+                c.rel_error,
+            ),
         );
         Ok(())
     }

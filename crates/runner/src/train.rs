@@ -395,6 +395,7 @@ impl Experiment {
                     target,
                     record,
                     &label,
+                    self.rel_error_at(&params).unwrap_or(f64::NAN),
                 )?;
             }
             objective.transform(&mut grads);
@@ -436,6 +437,7 @@ impl Experiment {
                 target,
                 record,
                 &label,
+                self.rel_error_at(&params).unwrap_or(f64::NAN),
             )?;
         }
         if stop != StopReason::Diverged && !final_loss.is_finite() {
@@ -561,11 +563,13 @@ fn checkpoint<F: Real>(
     target: &Matrix,
     record: Record,
     label: &str,
+    rel_error: f64,
 ) -> anyhow::Result<()> {
     let checkpoint = Checkpoint {
         record,
         difference: evaluator.prediction(params)?.sub(target)?,
         label: label.to_string(),
+        rel_error,
     };
     for o in observers.iter_mut() {
         o.checkpoint(&checkpoint)?;
