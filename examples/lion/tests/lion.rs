@@ -85,3 +85,41 @@ fn the_binary_lists_and_runs_lion_with_every_command_of_xtask() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("optimizer.lr"));
     std::fs::remove_dir_all(out).ok();
 }
+
+#[test]
+fn the_binary_runs_a_suite_of_lion_against_adam() {
+    let out = std::env::temp_dir().join(format!("descent-lion-suite-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let ran = lion_binary(&[
+        "suite",
+        "suite.toml",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--jobs",
+        "2",
+    ]);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let scores = std::fs::read_to_string(out.join("scores.csv")).expect("scores.csv");
+    let names: Vec<&str> = scores
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(names, ["lion", "adam"]);
+    let results = std::fs::read_to_string(out.join("results.csv")).expect("results.csv");
+    // 7 problems x 2 optimizers x (9 rates on the first seed + the best on the second).
+    assert_eq!(results.lines().count(), 1 + 7 * 2 * 10);
+    // Lion solves diag4 with its best rate on both seeds (the cosine schedule settles it).
+    let best = std::fs::read_to_string(out.join("best.csv")).expect("best.csv");
+    let diag4_lion = best
+        .lines()
+        .find(|l| l.starts_with("diag4,lion,"))
+        .expect("a best row");
+    assert!(diag4_lion.split(',').nth(4) == Some("2"), "{diag4_lion}");
+    assert!(out.join("suite.html").is_file());
+    std::fs::remove_dir_all(out).ok();
+}
