@@ -21,6 +21,7 @@ mod evaluate;
 mod files;
 mod hint;
 mod init;
+mod lanes;
 mod locate;
 mod memory;
 mod metrics;
@@ -53,6 +54,7 @@ pub use error::{ConfigError, Origin};
 pub use evaluate::Evaluator;
 pub use files::{MetricsRow, RunFiles, create_run_dir, write_atomic};
 pub use init::initial_values;
+pub use lanes::Lane;
 pub use memory::{
     Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes, kib_field,
 };

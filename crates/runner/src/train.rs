@@ -1,10 +1,9 @@
 //! The loop: objective, backward, optimizer step, schedule; records and checkpoints go to observers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Instant;
 
-use anyhow::Context as _;
 use candle_core::Device;
 use descent_losses::Loss;
 use descent_optim::{Optimizer, Transform};
@@ -15,14 +14,11 @@ use crate::config::{Config, GradientKind};
 use crate::context::RunContext;
 use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
-use crate::hint::divergence_hint;
 use crate::init::initial_values;
+use crate::lanes::LaneRef;
 use crate::memory::{Estimate, about, available_bytes, estimate};
-use crate::observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
+use crate::observer::{Checkpoint, Observer, Record, Summary};
 use crate::registry::{OptimizerFactory, TransformFactory};
-use crate::stop::StopRules;
-use crate::theory::RunTheory;
-use crate::transformed::Transformed;
 
 /// A config with its parts built: ready to run.
 pub struct Experiment {
@@ -42,11 +38,14 @@ pub struct Experiment {
     /// Whether the loop uses the problem's host gradient (`gradient = "auto"` where the problem
     /// and the loss provide one, or `"analytic"`); candle's autodiff otherwise.
     pub host_gradient: bool,
+    /// Whether building the problem drew nothing from the run's random streams: the problem is
+    /// then the same for every seed, and runs of other seeds can share it ([`Experiment::lane`]).
+    pub seed_free: bool,
     /// The host objective, built once: a run takes it and puts it back when it ends.
     host: std::sync::Mutex<Option<HostBox>>,
-    device: Device,
+    pub(crate) device: Device,
     /// When [`Experiment::new`] started: `setup_seconds` runs from here to iteration 0.
-    created: Instant,
+    pub(crate) created: Instant,
 }
 
 impl Experiment {
@@ -111,6 +110,7 @@ impl Experiment {
             .build(&mut ctx)
             .map_err(|e| problem_error(&config, e))?;
         let loss = config.loss.build();
+        let seed_free = ctx.streams_mut().untouched();
         let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
             .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
         let host = match config.gradient {
@@ -145,6 +145,7 @@ impl Experiment {
             interrupt: None,
             terminate: None,
             host_gradient,
+            seed_free,
             host: std::sync::Mutex::new(host),
             device,
             created,
@@ -158,24 +159,47 @@ impl Experiment {
     /// called from outside the pool, each one wakes the workers and sleeps on a latch until they
     /// finish, which cost about 10% of two 256^3 products and a pass (docs/performance.md).
     pub fn run(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
-        if rayon::current_thread_index().is_some() {
-            return self.run_here(observers);
-        }
-        let mut outcome = None;
-        rayon::scope(|s| s.spawn(|_| outcome = Some(self.run_here(observers))));
-        outcome.unwrap_or_else(|| Err(anyhow::anyhow!("the run's worker thread returned nothing")))
+        let lane = LaneRef {
+            config: &self.config,
+            start: &self.start,
+        };
+        self.run_refs(&[lane], &mut [observers])
+            .pop()
+            .unwrap_or_else(|| Err(anyhow::anyhow!("the run produced no summary")))
     }
 
-    /// [`Experiment::run`] on the calling thread (with subnormals flushed on every thread of the
-    /// pool while it runs, when `flush_denormal` asks).
-    fn run_here(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+    /// Run `lanes` on a worker thread of rayon's pool (see [`Experiment::run`]).
+    pub(crate) fn run_refs(
+        &self,
+        lanes: &[LaneRef<'_>],
+        observers: &mut [&mut [&mut dyn Observer]],
+    ) -> Vec<anyhow::Result<Summary>> {
+        if rayon::current_thread_index().is_some() {
+            return self.run_here(lanes, observers);
+        }
+        let mut outcome = None;
+        rayon::scope(|s| s.spawn(|_| outcome = Some(self.run_here(lanes, observers))));
+        outcome.unwrap_or_else(|| {
+            vec![Err(anyhow::anyhow!(
+                "the run's worker thread returned nothing"
+            ))]
+        })
+    }
+
+    /// The lanes on the calling thread (with subnormals flushed on every thread of the pool
+    /// while they run, when `flush_denormal` asks).
+    fn run_here(
+        &self,
+        lanes: &[LaneRef<'_>],
+        observers: &mut [&mut [&mut dyn Observer]],
+    ) -> Vec<anyhow::Result<Summary>> {
         if !self.config.flush_denormal {
-            return self.run_typed_here(observers);
+            return self.run_typed_here(lanes, observers);
         }
         // Each thread's mode is its own: set it on every thread of the pool (this one and the
         // workers faer's products run on), and give each its own back after the run.
         let previous = rayon::broadcast(|_| descent_tensor::set_flush_denormal(true));
-        let outcome = self.run_typed_here(observers);
+        let outcome = self.run_typed_here(lanes, observers);
         rayon::broadcast(|ctx| {
             descent_tensor::set_flush_denormal(previous[ctx.index()].unwrap_or(false))
         });
@@ -183,10 +207,14 @@ impl Experiment {
     }
 
     /// The loop in the config's dtype.
-    fn run_typed_here(&self, observers: &mut [&mut dyn Observer]) -> anyhow::Result<Summary> {
+    fn run_typed_here(
+        &self,
+        lanes: &[LaneRef<'_>],
+        observers: &mut [&mut [&mut dyn Observer]],
+    ) -> Vec<anyhow::Result<Summary>> {
         match self.config.dtype {
-            Dtype::F32 => self.run_typed::<f32>(observers),
-            Dtype::F64 => self.run_typed::<f64>(observers),
+            Dtype::F32 => self.run_typed::<f32>(lanes, observers),
+            Dtype::F64 => self.run_typed::<f64>(lanes, observers),
         }
     }
 
@@ -217,7 +245,11 @@ impl Experiment {
 
     /// One line describing the run (problem, shape, optimizer, lr, iterations, dtype, seed).
     pub fn headline(&self) -> String {
-        let c = &self.config;
+        self.headline_of(&self.config)
+    }
+
+    /// [`Experiment::headline`] of a lane's config.
+    pub(crate) fn headline_of(&self, c: &Config) -> String {
         let p = &self.problem.parameters()[0];
         format!(
             "{}: {} ({}x{}), {} lr {}, {} iterations, {}, seed {}",
@@ -225,8 +257,7 @@ impl Experiment {
             self.problem.kind(),
             p.rows,
             p.cols,
-            self.config
-                .optimizer
+            c.optimizer
                 .resolved()
                 .get("kind")
                 .and_then(|k| k.as_str())
@@ -238,283 +269,8 @@ impl Experiment {
         )
     }
 
-    fn run_typed<F: Element>(
-        &self,
-        observers: &mut [&mut dyn Observer],
-    ) -> anyhow::Result<Summary> {
-        let c = &self.config;
-        let specs = self.problem.parameters();
-        let mut params: Vec<Vec<F>> = self
-            .start
-            .iter()
-            .map(|m| m.data().iter().map(|&v| F::host(v)).collect())
-            .collect();
-        let mut objective = Transformed {
-            evaluator: Evaluator {
-                problem: self.problem.as_ref(),
-                loss: self.loss.as_ref(),
-                device: self.device.clone(),
-            },
-            host: if self.host_gradient {
-                self.take_host::<F>()
-            } else {
-                None
-            },
-            transforms: c
-                .transforms
-                .iter()
-                .map(|t| F::transform(t.as_ref(), c.seed))
-                .collect(),
-            evaluations: 0,
-        };
-        let mut optimizer = F::optimizer(c.optimizer.as_ref());
-        let mut schedule = c
-            .schedule
-            .build(c.optimizer.lr(), c.iterations)
-            .map_err(|e| anyhow::anyhow!("schedule.{}: {}", e.key, e.reason))?;
-        let optimizer_table = c.optimizer.resolved();
-        let mut theory = RunTheory::new(
-            self.problem.as_ref(),
-            self.loss.as_ref(),
-            &optimizer_table,
-            !c.transforms.is_empty(),
-            &self.start,
-            c.theory,
-        );
-        let start = Start {
-            name: c.name.clone(),
-            headline: self.headline(),
-            prediction_label: self.problem.prediction_label(),
-            prediction: objective.evaluator.prediction(&params)?,
-            inputs: self.problem.inputs(),
-            problem: self.problem.kind().to_string(),
-            exact: self.exact(),
-        };
-        for o in observers.iter_mut() {
-            o.start(&start)?;
-        }
-        // The start's prediction, inputs and exact answer are the observers' now; the loop keeps
-        // only the label (at n = 1024 the prediction alone is 8 MB).
-        let label = format!(
-            "{} - {}",
-            start.prediction_label,
-            self.problem.target_label()
-        );
-        drop(start);
-        // The target as a host matrix, only for the checkpoints' differences.
-        let target = if c.log_every > 0 {
-            Some(objective.evaluator.target()?)
-        } else {
-            None
-        };
-        let wants_iterates = observers.iter().any(|o| o.wants_iterates());
-        let widen = |params: &[Vec<F>]| -> Vec<Vec<f64>> {
-            params
-                .iter()
-                .map(|p| p.iter().map(|v| v.widen()).collect())
-                .collect()
-        };
-        if wants_iterates {
-            let start = widen(&params);
-            for o in observers.iter_mut() {
-                o.iterate(0, &start)?;
-            }
-        }
-        // The gradient's buffers, kept for the whole loop.
-        let mut grads: Vec<Vec<F>> = params.iter().map(|p| vec![F::zero(); p.len()]).collect();
-        let timer = Instant::now();
-        let setup_seconds = timer.duration_since(self.created).as_secs_f64();
-        let cause =
-            |lr: f64| divergence_hint(&optimizer_table, self.stable_lr().map(|s| 2.0 / s), lr);
-        let mut rules = StopRules::new(&c.stop, &cause);
-        let (mut stop, mut message, mut done) = (StopReason::Iterations, None, 0);
-        // Evaluations the updates used (an iteration that ends the loop before its update
-        // does not count its own).
-        let mut used = 0;
-        let mut last_lr = schedule.lr();
-        for t in 0..c.iterations {
-            let set = |flag: &Option<Arc<AtomicBool>>| {
-                flag.as_ref().is_some_and(|f| f.load(Ordering::Relaxed))
-            };
-            if set(&self.interrupt) {
-                stop = StopReason::Interrupted;
-                message = Some(format!("interrupted before iteration {t}"));
-                break;
-            }
-            if set(&self.terminate) {
-                stop = StopReason::Terminated;
-                message = Some(format!(
-                    "terminated (SIGTERM or SIGHUP) before iteration {t}"
-                ));
-                break;
-            }
-            let (loss, grad_norm) = objective
-                .raw_into(&params, &mut grads)
-                .with_context(|| format!("evaluating iteration {t}"))?;
-            let record = Record {
-                iteration: t,
-                lr: schedule.lr(),
-                loss,
-                grad_norm,
-                predicted_loss: theory.predicted_loss(),
-            };
-            theory.observe(t, loss);
-            last_lr = record.lr;
-            for o in observers.iter_mut() {
-                o.record(&record)?;
-            }
-            if let Some((reason, why)) = rules.check(&record) {
-                stop = reason;
-                message = Some(why);
-                break;
-            }
-            if let Some(x) = c.stop.evaluations.filter(|&x| objective.evaluations > x) {
-                // This iteration's evaluation went past the budget: no update follows.
-                stop = StopReason::Evaluations;
-                message = Some(format!(
-                    "the budget of evaluations = {x} ran out at iteration {t}"
-                ));
-                break;
-            }
-            if let Some(x) = c.stop.rel_error_below {
-                let rel = self.rel_error_at(&params)?;
-                if rel < x {
-                    stop = StopReason::RelErrorBelow;
-                    message = Some(format!(
-                        "the relative error {} fell below rel_error_below = {x} at iteration {t}",
-                        crate::console::sci(rel, 3)
-                    ));
-                    break;
-                }
-            }
-            if let Some(target) = target.as_ref().filter(|_| t % c.log_every == 0) {
-                checkpoint(
-                    observers,
-                    &objective.evaluator,
-                    &params,
-                    target,
-                    record,
-                    &label,
-                    self.rel_error_at(&params).unwrap_or(f64::NAN),
-                )?;
-            }
-            objective.transform(&mut grads);
-            if let Some(momentum) = schedule.momentum() {
-                optimizer.set_momentum(momentum);
-            }
-            optimizer
-                .step(&mut params, &grads, record.lr, &mut objective)
-                .with_context(|| format!("optimizer step at iteration {t}"))?;
-            theory.step(record.lr, schedule.momentum());
-            schedule.step(loss);
-            done = t + 1;
-            used = objective.evaluations;
-            if wants_iterates {
-                let now = widen(&params);
-                for o in observers.iter_mut() {
-                    o.iterate(done, &now)?;
-                }
-            }
-        }
-        let wall_seconds = timer.elapsed().as_secs_f64();
-        let evaluations = used;
-        let last = objective.raw_into(&params, &mut grads).ok();
-        let final_loss = last.map_or(f64::NAN, |(loss, _)| loss);
-        // The final iterate's difference too, when checkpoints are on (the loop's are all before
-        // it): the report's grid ends with where the run ended.
-        if let Some(target) = target.as_ref() {
-            let record = Record {
-                iteration: done,
-                lr: schedule.lr(),
-                loss: final_loss,
-                grad_norm: last.map_or(f64::NAN, |(_, norm)| norm),
-                predicted_loss: theory.predicted_loss(),
-            };
-            checkpoint(
-                observers,
-                &objective.evaluator,
-                &params,
-                target,
-                record,
-                &label,
-                self.rel_error_at(&params).unwrap_or(f64::NAN),
-            )?;
-        }
-        if stop != StopReason::Diverged && !final_loss.is_finite() {
-            stop = StopReason::Diverged;
-            message = Some(format!(
-                "the loss is {final_loss} after the last update (iteration {done}): {}",
-                rules.cause(schedule.lr())
-            ));
-        }
-        let result: Vec<(String, Matrix)> = specs
-            .iter()
-            .zip(&params)
-            .map(|(spec, p)| {
-                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect())
-                    .map(|m| (spec.name.clone(), m))
-            })
-            .collect::<Result<_, _>>()?;
-        let matrices: Vec<Matrix> = result.iter().map(|(_, m)| m.clone()).collect();
-        let errors = self.problem.errors(&matrices)?;
-        let summary = Summary {
-            name: c.name.clone(),
-            problem: self.problem.kind().to_string(),
-            optimizer: c
-                .optimizer
-                .resolved()
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or("?")
-                .to_string(),
-            dtype: c.dtype.name().to_string(),
-            gradient: if self.host_gradient {
-                "analytic"
-            } else {
-                "autodiff"
-            }
-            .to_string(),
-            seed: c.seed,
-            iterations: done,
-            evaluations,
-            final_loss,
-            stop_reason: stop,
-            message,
-            max_abs_error: errors.max_abs,
-            rel_error: errors.rel_frobenius,
-            wall_seconds,
-            setup_seconds,
-            iterations_per_second: if wall_seconds > 0.0 {
-                done as f64 / wall_seconds
-            } else {
-                f64::INFINITY
-            },
-            facts: self.problem.facts(&self.start, &matrices),
-            compared: self
-                .problem
-                .compared(&matrices)
-                .map(|ms| specs.iter().map(|p| p.name.clone()).zip(ms).collect()),
-            theory: theory.facts(
-                &optimizer_table,
-                last_lr,
-                done,
-                errors.rel_frobenius,
-                c.tolerance,
-                c.dtype,
-                stop == StopReason::Diverged,
-            ),
-        };
-        if let Some(host) = objective.host.take() {
-            self.put_back(host);
-        }
-        for o in observers.iter_mut() {
-            o.finish(&summary, &result)?;
-        }
-        Ok(summary)
-    }
-
     /// The relative error of `params` against the exact answer (as the summary's `rel_error`).
-    fn rel_error_at<F: Real>(&self, params: &[Vec<F>]) -> anyhow::Result<f64> {
+    pub(crate) fn rel_error_at<F: Real>(&self, params: &[Vec<F>]) -> anyhow::Result<f64> {
         let matrices: Vec<Matrix> = self
             .problem
             .parameters()
@@ -529,7 +285,7 @@ impl Experiment {
 
     /// The stored host objective in `F` (built by [`Experiment::new`]), or a new one when a run
     /// before this one ended early and did not give it back.
-    fn take_host<F: Element>(&self) -> Option<Box<dyn HostObjective<F>>> {
+    pub(crate) fn take_host<F: Element>(&self) -> Option<Box<dyn HostObjective<F>>> {
         let stored = self
             .host
             .lock()
@@ -541,7 +297,7 @@ impl Experiment {
     }
 
     /// Keep the host objective for the next run of this experiment.
-    fn put_back<F: Element>(&self, host: Box<dyn HostObjective<F>>) {
+    pub(crate) fn put_back<F: Element>(&self, host: Box<dyn HostObjective<F>>) {
         *self
             .host
             .lock()
@@ -550,13 +306,13 @@ impl Experiment {
 }
 
 /// A host objective in the run's dtype.
-enum HostBox {
+pub(crate) enum HostBox {
     F32(Box<dyn HostObjective<f32>>),
     F64(Box<dyn HostObjective<f64>>),
 }
 
 /// Tell `observers` the checkpoint of `record`: the prediction at `params` minus `target`.
-fn checkpoint<F: Real>(
+pub(crate) fn checkpoint<F: Real>(
     observers: &mut [&mut dyn Observer],
     evaluator: &Evaluator<'_>,
     params: &[Vec<F>],
@@ -588,7 +344,7 @@ fn problem_error(config: &Config, e: ProblemError) -> ConfigError {
 }
 
 /// An element type a run can compute in: picks the optimizer build for it.
-trait Element: Real {
+pub(crate) trait Element: Real {
     fn host_objective(
         problem: &dyn Problem,
         loss: &dyn Loss,

@@ -24,6 +24,12 @@ impl RandomStreams {
         }
     }
 
+    /// Whether nothing has been drawn from the run's streams yet (draws with a seed of their
+    /// own do not count).
+    pub fn untouched(&self) -> bool {
+        self.torch.is_none() && self.native.is_none()
+    }
+
     /// Draw with the run's stream of `kind`, or with a fresh generator when `own_seed` is given.
     pub fn draw<R>(
         &mut self,
