@@ -620,10 +620,11 @@ fn suite(args: SuiteArgs, registry: &Registry) -> anyhow::Result<ExitCode> {
         );
     }
     say!(
-        "{} runs ({} reused, {} failed to run): {}/{}",
+        "{} runs ({} reused, {} failed to run; those that ran took {} loops: runs of one problem run vectorized, as lanes of one loop): {}/{}",
         outcome.rows.len(),
         outcome.reused,
         failed,
+        outcome.loops,
         out.display(),
         files.join(", ")
     );

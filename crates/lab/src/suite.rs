@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 
-use descent_runner::{Config, Experiment, Registry, RunFiles, StopReason, write_atomic};
+use descent_runner::{Config, Experiment, Observer, Registry, RunFiles, StopReason, write_atomic};
 
 use crate::suite_spec::{Budget, Rates, SuiteSpec};
 use crate::sweep::{diverging, read_curve};
@@ -122,6 +122,9 @@ pub struct SuiteOutcome {
     pub reused: usize,
     /// Whether Ctrl-C stopped it (the rows hold what finished).
     pub interrupted: bool,
+    /// The loops the runs that ran took: runs of one problem run as lanes of one loop
+    /// (vectorized), at most [`MAX_LANES`] a loop.
+    pub loops: usize,
 }
 
 /// A deterministic slice of a suite: shard `index` of `count` (1-based) runs the cells (problem,
@@ -349,9 +352,138 @@ fn read_back(dir: &Path, mut row: SuiteRow) -> Option<SuiteRow> {
     Some(row)
 }
 
-/// Run one trial into `root/dir`, or read it back when an earlier start finished the same
-/// config there; `(row, reused)`, `None` when interrupted.
-fn run_trial(
+/// A trial before it runs: read back, refused, or ready with its config.
+enum Prepared {
+    /// Finished by an earlier start (or refused: its config is bad): its row, and whether reused.
+    Done(SuiteRow, bool),
+    /// To run.
+    Ready(Box<Config>, String),
+}
+
+/// A trial's config, or its row when an earlier start finished the same config in its
+/// directory (or the config is bad).
+fn prepare(spec: &SuiteSpec, t: &Trial, root: &Path, registry: &Registry) -> Prepared {
+    let mut row = empty_row(spec, t);
+    let dir = root.join(&row.dir);
+    let config = match trial_config(spec, t, registry) {
+        Ok(c) => c,
+        Err(e) => {
+            row.message = format!("{e:#}");
+            return Prepared::Done(row, false);
+        }
+    };
+    let resolved = config.resolved_toml();
+    let same = std::fs::read_to_string(dir.join("config.toml")).is_ok_and(|old| old == resolved);
+    if same && let Some(done) = read_back(&dir, row) {
+        return Prepared::Done(done, true);
+    }
+    Prepared::Ready(Box::new(config), resolved)
+}
+
+/// The most lanes one loop runs: groups larger than this are split, so that the groups of a
+/// suite spread over its jobs.
+pub const MAX_LANES: usize = 16;
+
+/// Run a group of trials of one problem as lanes of one loop (vectorized: one problem built,
+/// one exact answer, the gradients of every lane per iteration, then each lane's update with
+/// its own rate); a trial that cannot be a lane of the group's experiment runs alone. The rows
+/// of the group's trials; `None` for those interrupted.
+fn run_group(
+    spec: &SuiteSpec,
+    group: Vec<(Trial, Config, String)>,
+    root: &Path,
+    registry: &Registry,
+    interrupt: Option<&Arc<AtomicBool>>,
+) -> Vec<Option<(SuiteRow, bool)>> {
+    if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
+        return group.iter().map(|_| None).collect();
+    }
+    let fail = |t: &Trial, e: &anyhow::Error| {
+        let mut row = empty_row(spec, t);
+        row.message = format!("{e:#}");
+        Some((row, false))
+    };
+    let Some((first, _, _)) = group.first() else {
+        return Vec::new();
+    };
+    // The group's experiment, from its first trial's config (built again: a config is consumed).
+    let experiment = trial_config(spec, first, registry).and_then(|c| {
+        let mut e = Experiment::new(c)?;
+        e.interrupt = interrupt.cloned();
+        Ok(e)
+    });
+    let experiment = match experiment {
+        Ok(e) => e,
+        // The problem cannot be built: every lane would fail the same way.
+        Err(e) => return group.iter().map(|(t, _, _)| fail(t, &e)).collect(),
+    };
+    let mut out: Vec<Option<(SuiteRow, bool)>> = group.iter().map(|_| None).collect();
+    let mut lanes = Vec::new();
+    let mut members = Vec::new();
+    for (k, (t, config, resolved)) in group.into_iter().enumerate() {
+        match experiment.lane(config) {
+            Ok(lane) => {
+                lanes.push(lane);
+                members.push((k, t, resolved));
+            }
+            Err(_) => {
+                // Not a lane of this experiment (a drawn problem of another seed): alone.
+                out[k] = run_alone(spec, &t, root, registry, interrupt);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut kept = Vec::new();
+    let mut kept_lanes = Vec::new();
+    for ((k, t, resolved), lane) in members.into_iter().zip(lanes) {
+        let dir = root.join(trial_dir(spec, &t));
+        let made = fresh_dir(&dir).and_then(|()| {
+            RunFiles::new(
+                dir.clone(),
+                lane.config.dtype,
+                &resolved,
+                lane.config.metrics_every,
+            )
+        });
+        match made {
+            Ok(f) => {
+                files.push(f);
+                kept.push((k, t));
+                kept_lanes.push(lane);
+            }
+            Err(e) => out[k] = fail(&t, &e),
+        }
+    }
+    let mut observers: Vec<[&mut dyn Observer; 1]> =
+        files.iter_mut().map(|f| [f as &mut dyn Observer]).collect();
+    let mut lists: Vec<&mut [&mut dyn Observer]> =
+        observers.iter_mut().map(|a| &mut a[..]).collect();
+    let ran = experiment.run_lanes(&kept_lanes, &mut lists);
+    drop(lists);
+    drop(observers);
+    drop(files);
+    for ((k, t), outcome) in kept.into_iter().zip(ran) {
+        out[k] = match outcome {
+            Ok(_) => {
+                read_back(&root.join(trial_dir(spec, &t)), empty_row(spec, &t)).map(|r| (r, false))
+            }
+            Err(e) => fail(&t, &e),
+        };
+    }
+    out
+}
+
+/// Remove what an unfinished run left in `dir`, and make it.
+fn fresh_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("removing the unfinished run {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))
+}
+
+/// Run one trial by itself into its directory; `None` when interrupted.
+fn run_alone(
     spec: &SuiteSpec,
     t: &Trial,
     root: &Path,
@@ -360,27 +492,10 @@ fn run_trial(
 ) -> Option<(SuiteRow, bool)> {
     let mut row = empty_row(spec, t);
     let dir = root.join(&row.dir);
-    let config = match trial_config(spec, t, registry) {
-        Ok(c) => c,
-        Err(e) => {
-            row.message = format!("{e:#}");
-            return Some((row, false));
-        }
-    };
-    let resolved = config.resolved_toml();
-    let same = std::fs::read_to_string(dir.join("config.toml")).is_ok_and(|old| old == resolved);
-    if same && let Some(done) = read_back(&dir, row.clone()) {
-        return Some((done, true));
-    }
-    if interrupt.is_some_and(|f| f.load(Ordering::Relaxed)) {
-        return None;
-    }
     let ran = (|| -> anyhow::Result<()> {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("removing the unfinished run {}", dir.display()))?;
-        }
-        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let config = trial_config(spec, t, registry)?;
+        let resolved = config.resolved_toml();
+        fresh_dir(&dir)?;
         let (dtype, every) = (config.dtype, config.metrics_every);
         let mut experiment = Experiment::new(config)?;
         experiment.interrupt = interrupt.cloned();
@@ -428,18 +543,65 @@ fn run_all(
     registry: &Registry,
     options: &SuiteOptions,
     progress: &(dyn Fn(&SuiteRow, bool) + Sync),
-) -> anyhow::Result<Vec<Option<(SuiteRow, bool)>>> {
-    let work = || -> Vec<Option<(SuiteRow, bool)>> {
-        trials
+) -> anyhow::Result<(Vec<Option<(SuiteRow, bool)>>, usize)> {
+    let work = || -> (Vec<Option<(SuiteRow, bool)>>, usize) {
+        let prepared: Vec<Prepared> = trials
             .par_iter()
-            .map(|t| {
-                let out = run_trial(spec, t, root, registry, options.interrupt.as_ref());
-                if let Some((row, reused)) = &out {
+            .map(|t| prepare(spec, t, root, registry))
+            .collect();
+        let mut out: Vec<Option<(SuiteRow, bool)>> = trials.iter().map(|_| None).collect();
+        // The trials to run, grouped by problem (a group's lanes share it), at most MAX_LANES a
+        // group.
+        let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+        let mut ready = Vec::new();
+        for (k, p) in prepared.into_iter().enumerate() {
+            match p {
+                Prepared::Done(row, reused) => {
+                    progress(&row, reused);
+                    out[k] = Some((row, reused));
+                    ready.push(None);
+                }
+                Prepared::Ready(config, resolved) => {
+                    let problem = trials[k].problem;
+                    match groups
+                        .iter_mut()
+                        .find(|(p, g)| *p == problem && g.len() < MAX_LANES)
+                    {
+                        Some((_, g)) => g.push(k),
+                        None => groups.push((problem, vec![k])),
+                    }
+                    ready.push(Some((*config, resolved)));
+                }
+            }
+        }
+        let loops = groups.len();
+        let batches: Vec<Vec<(usize, Trial, Config, String)>> = groups
+            .into_iter()
+            .map(|(_, g)| {
+                g.into_iter()
+                    .filter_map(|k| {
+                        let (config, resolved) = ready[k].take()?;
+                        Some((k, trials[k].clone(), config, resolved))
+                    })
+                    .collect()
+            })
+            .collect();
+        let done: Vec<Vec<(usize, Option<(SuiteRow, bool)>)>> = batches
+            .into_par_iter()
+            .map(|batch| {
+                let indices: Vec<usize> = batch.iter().map(|(k, _, _, _)| *k).collect();
+                let group = batch.into_iter().map(|(_, t, c, r)| (t, c, r)).collect();
+                let rows = run_group(spec, group, root, registry, options.interrupt.as_ref());
+                for (row, reused) in rows.iter().flatten() {
                     progress(row, *reused);
                 }
-                out
+                indices.into_iter().zip(rows).collect()
             })
-            .collect()
+            .collect();
+        for (k, row) in done.into_iter().flatten() {
+            out[k] = row;
+        }
+        (out, loops)
     };
     let jobs = options.jobs.or(spec.jobs);
     Ok(match jobs {
@@ -495,7 +657,7 @@ pub fn run_suite(
             .is_none_or(|s| s.runs(t.problem, t.optimizer, spec.optimizers.len()))
     };
     let first: Vec<Trial> = first_phase(spec).into_iter().filter(mine).collect();
-    let done = run_all(spec, &first, &root, registry, options, progress)?;
+    let (done, mut loops) = run_all(spec, &first, &root, registry, options, progress)?;
     let mut interrupted = done.iter().any(Option::is_none);
     let mut rows: Vec<SuiteRow> = Vec::new();
     let mut reused = 0;
@@ -547,7 +709,8 @@ pub fn run_suite(
         }
     });
     if !interrupted {
-        let finals = run_all(spec, &second, &root, registry, options, progress)?;
+        let (finals, more) = run_all(spec, &second, &root, registry, options, progress)?;
+        loops += more;
         interrupted = finals.iter().any(Option::is_none);
         for (row, again) in finals.into_iter().flatten() {
             reused += usize::from(again);
@@ -560,6 +723,7 @@ pub fn run_suite(
         rows,
         reused,
         interrupted,
+        loops,
     })
 }
 

@@ -362,7 +362,11 @@ impl Experiment {
                 return Ok(());
             }
         }
-        if let Some(target) = lane.target.as_ref().filter(|_| t.is_multiple_of(c.log_every)) {
+        if let Some(target) = lane
+            .target
+            .as_ref()
+            .filter(|_| t.is_multiple_of(c.log_every))
+        {
             checkpoint(
                 observers,
                 &lane.objective.evaluator,
