@@ -352,10 +352,13 @@ fn read_back(dir: &Path, mut row: SuiteRow) -> Option<SuiteRow> {
     Some(row)
 }
 
+/// A trial's row, and whether it was read back from an earlier start; `None` when interrupted.
+type Outcome = Option<(SuiteRow, bool)>;
+
 /// A trial before it runs: read back, refused, or ready with its config.
 enum Prepared {
     /// Finished by an earlier start (or refused: its config is bad): its row, and whether reused.
-    Done(SuiteRow, bool),
+    Done(Box<SuiteRow>, bool),
     /// To run.
     Ready(Box<Config>, String),
 }
@@ -369,13 +372,13 @@ fn prepare(spec: &SuiteSpec, t: &Trial, root: &Path, registry: &Registry) -> Pre
         Ok(c) => c,
         Err(e) => {
             row.message = format!("{e:#}");
-            return Prepared::Done(row, false);
+            return Prepared::Done(Box::new(row), false);
         }
     };
     let resolved = config.resolved_toml();
     let same = std::fs::read_to_string(dir.join("config.toml")).is_ok_and(|old| old == resolved);
     if same && let Some(done) = read_back(&dir, row) {
-        return Prepared::Done(done, true);
+        return Prepared::Done(Box::new(done), true);
     }
     Prepared::Ready(Box::new(config), resolved)
 }
@@ -543,8 +546,8 @@ fn run_all(
     registry: &Registry,
     options: &SuiteOptions,
     progress: &(dyn Fn(&SuiteRow, bool) + Sync),
-) -> anyhow::Result<(Vec<Option<(SuiteRow, bool)>>, usize)> {
-    let work = || -> (Vec<Option<(SuiteRow, bool)>>, usize) {
+) -> anyhow::Result<(Vec<Outcome>, usize)> {
+    let work = || -> (Vec<Outcome>, usize) {
         let prepared: Vec<Prepared> = trials
             .par_iter()
             .map(|t| prepare(spec, t, root, registry))
@@ -558,7 +561,7 @@ fn run_all(
             match p {
                 Prepared::Done(row, reused) => {
                     progress(&row, reused);
-                    out[k] = Some((row, reused));
+                    out[k] = Some((*row, reused));
                     ready.push(None);
                 }
                 Prepared::Ready(config, resolved) => {
@@ -586,7 +589,7 @@ fn run_all(
                     .collect()
             })
             .collect();
-        let done: Vec<Vec<(usize, Option<(SuiteRow, bool)>)>> = batches
+        let done: Vec<Vec<(usize, Outcome)>> = batches
             .into_par_iter()
             .map(|batch| {
                 let indices: Vec<usize> = batch.iter().map(|(k, _, _, _)| *k).collect();
