@@ -451,7 +451,7 @@ fn sweep_over_optimizers_and_learning_rates_writes_its_files() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(
-        stdout.contains("6 runs (1 failed, diverged or diverging)"),
+        stdout.contains("6 runs (1 failed, diverged or diverging;"),
         "{stdout}"
     );
     for f in ["sweep.csv", "sweep.svg", "sweep.html"] {

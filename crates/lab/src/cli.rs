@@ -505,9 +505,10 @@ fn sweep(
     let outcome = run_sweep(config, &spec, &sets, &options, registry, &progress)?;
     let failed = outcome.rows.iter().filter(|r| !r.finished()).count();
     say!(
-        "{} runs ({} failed, diverged or diverging): {}/sweep.csv, sweep.svg, sweep.html",
+        "{} runs ({} failed, diverged or diverging; they ran in {}: the points of one problem run vectorized, as lanes of one loop): {}/sweep.csv, sweep.svg, sweep.html",
         outcome.rows.len(),
         failed,
+        loops(outcome.loops),
         outcome.dir.display()
     );
     Ok(if failed > 0 {
@@ -620,11 +621,11 @@ fn suite(args: SuiteArgs, registry: &Registry) -> anyhow::Result<ExitCode> {
         );
     }
     say!(
-        "{} runs ({} reused, {} failed to run; those that ran took {} loops: runs of one problem run vectorized, as lanes of one loop): {}/{}",
+        "{} runs ({} reused, {} failed to run; those that ran took {}: runs of one problem run vectorized, as lanes of one loop): {}/{}",
         outcome.rows.len(),
         outcome.reused,
         failed,
-        outcome.loops,
+        loops(outcome.loops),
         out.display(),
         files.join(", ")
     );
@@ -694,4 +695,9 @@ fn emit_slurm(
         dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `1 loop`, `3 loops`.
+fn loops(n: usize) -> String {
+    format!("{n} loop{}", if n == 1 { "" } else { "s" })
 }

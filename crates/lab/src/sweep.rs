@@ -11,9 +11,11 @@ use descent_report::{
     sweep_png, sweep_svg,
 };
 use descent_runner::{
-    Config, Experiment, MetricsRow, Registry, RunOptions, Thinned, about, available_bytes,
-    create_run_dir, run_experiment, write_atomic,
+    Config, Console, Experiment, Lane, MetricsRow, Observer, Pictures, Registry, RunFiles,
+    RunOptions, Thinned, about, available_bytes, create_run_dir, write_atomic,
 };
+
+use crate::suite::MAX_LANES;
 
 /// One axis of a grid: a dotted config key and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,6 +182,9 @@ pub struct SweepOutcome {
     pub dir: PathBuf,
     /// One row per run, in run order.
     pub rows: Vec<SweepRow>,
+    /// The loops the runs took: the points of one problem run as lanes of one loop
+    /// (vectorized), at most [`MAX_LANES`] a loop.
+    pub loops: usize,
 }
 
 fn value_text(v: &Value) -> String {
@@ -232,13 +237,14 @@ pub fn run_sweep(
                 (label, values),
                 seed,
                 resolved.map_err(|e| format!("{e:#}")),
+                sets,
             ));
         }
     }
     // Every run is built before the first starts, so together they must fit in max_memory.
     let together = planned
         .iter()
-        .filter_map(|(_, _, r)| r.as_ref().ok().map(|(_, bytes)| *bytes))
+        .filter_map(|(_, _, r, _)| r.as_ref().ok().map(|(_, bytes)| *bytes))
         .fold(0u128, u128::saturating_add);
     let available = available_bytes();
     let limit = base.max_memory.bytes(available);
@@ -257,23 +263,53 @@ pub fn run_sweep(
             )
             .into());
     }
-    let planned: Vec<_> = planned
-        .into_iter()
-        .map(|(point, seed, resolved)| {
-            let built = resolved.and_then(|(c, _)| Experiment::new(c).map_err(|e| e.to_string()));
-            (point, seed, built)
-        })
-        .collect();
+    // The points that share a problem run as lanes of one loop (vectorized): one problem
+    // built, one exact answer; a point whose config cannot be built is refused, with its reason.
+    let mut groups: Vec<Group> = Vec::new();
+    let mut refused: Vec<(usize, String)> = Vec::new();
+    let load = |sets: &[String]| Config::load(path, sets, registry);
+    for (i, (_, _, resolved, sets)) in planned.iter().enumerate() {
+        if let Err(message) = resolved {
+            refused.push((i, message.clone()));
+            continue;
+        }
+        let placed = groups
+            .iter_mut()
+            .filter(|g| g.members.len() < MAX_LANES)
+            .find_map(|g| {
+                let lane = g.experiment.lane(load(sets).ok()?).ok()?;
+                g.members.push((i, lane));
+                Some(())
+            });
+        if placed.is_some() {
+            continue;
+        }
+        let built = load(sets)
+            .map_err(anyhow::Error::from)
+            .and_then(|c| Ok(Experiment::new(c)?))
+            .and_then(|e| Ok((e.lane(load(sets)?)?, e)));
+        match built {
+            Ok((lane, mut experiment)) => {
+                experiment.interrupt = options.interrupt.clone();
+                experiment.terminate = options.terminate.clone();
+                groups.push(Group {
+                    experiment,
+                    members: vec![(i, lane)],
+                });
+            }
+            Err(e) => refused.push((i, format!("{e:#}"))),
+        }
+    }
+    let loops = groups.len();
     // Plain SGD's stable limit 2/L, where the theory has one and no axis changes the problem.
     let same_problem = spec
         .axes
         .iter()
         .all(|a| !(a.key.starts_with("problem") || a.key.starts_with("loss") || a.key == "dtype"));
-    let stable_lr = planned
-        .iter()
-        .find_map(|(_, _, built)| built.as_ref().ok())
+    let stable_lr = groups
+        .first()
         .filter(|_| same_problem)
-        .and_then(Experiment::stable_lr);
+        .and_then(|g| g.experiment.stable_lr());
     let dir = create_run_dir(
         &options.runs_root,
         &format!("{}-sweep", base.name),
@@ -281,72 +317,45 @@ pub fn run_sweep(
     )?;
     let total = planned.len();
     let width = total.to_string().len().max(3);
-    let run_options = RunOptions {
-        quiet: true,
-        out: None,
-        ..options.clone()
-    };
-    let work = || -> Vec<(SweepRow, Vec<LossPoint>)> {
-        planned
+    let rows_of: Vec<SweepRow> = planned
+        .into_iter()
+        .enumerate()
+        .map(|(i, ((point, values), seed, _, _))| SweepRow {
+            run: i + 1,
+            point,
+            values,
+            seed,
+            final_loss: f64::NAN,
+            max_abs_error: f64::NAN,
+            rel_error: f64::NAN,
+            iterations: 0,
+            stop_reason: "failed".into(),
+            wall_seconds: 0.0,
+            message: String::new(),
+            dir: format!("run-{:0width$}", i + 1),
+        })
+        .collect();
+    let mut results: Vec<Option<(SweepRow, Vec<LossPoint>)>> =
+        rows_of.iter().map(|_| None).collect();
+    for (i, message) in refused {
+        // Refused before it ran: no directory, the config's message.
+        let mut row = rows_of[i].clone();
+        row.message = message;
+        row.dir = String::new();
+        progress(&row, total);
+        results[i] = Some((row, Vec::new()));
+    }
+    let work = || -> Vec<(usize, SweepRow, Vec<LossPoint>)> {
+        groups
             .into_par_iter()
-            .enumerate()
-            .map(|(i, ((point, values), seed, experiment))| {
-                let name = format!("run-{:0width$}", i + 1);
-                let run_dir = dir.join(&name);
-                let mut row = SweepRow {
-                    run: i + 1,
-                    point,
-                    values,
-                    seed,
-                    final_loss: f64::NAN,
-                    max_abs_error: f64::NAN,
-                    rel_error: f64::NAN,
-                    iterations: 0,
-                    stop_reason: "failed".into(),
-                    wall_seconds: 0.0,
-                    message: String::new(),
-                    dir: name,
-                };
-                let experiment = match experiment {
-                    Ok(e) => e,
-                    Err(message) => {
-                        // Refused before it ran: no directory, the config's message.
-                        row.message = message;
-                        row.dir = String::new();
-                        progress(&row, total);
-                        return (row, Vec::new());
-                    }
-                };
-                let outcome = std::fs::create_dir_all(&run_dir)
-                    .map_err(anyhow::Error::from)
-                    .and_then(|()| run_experiment(experiment, run_dir.clone(), &run_options));
-                match outcome {
-                    Ok(o) => {
-                        let s = o.summary;
-                        row.final_loss = s.final_loss;
-                        row.max_abs_error = s.max_abs_error;
-                        row.rel_error = s.rel_error;
-                        row.iterations = s.iterations;
-                        row.stop_reason = s.stop_reason.name().into();
-                        row.wall_seconds = s.wall_seconds;
-                        row.message = s.message.unwrap_or_default();
-                    }
-                    Err(e) => row.message = format!("{e:#}"),
-                }
-                let curve = read_curve(&run_dir.join("metrics.csv"));
-                if row.stop_reason != "failed"
-                    && row.stop_reason != "diverged"
-                    && let Some(why) = diverging(&curve, row.final_loss)
-                {
-                    row.stop_reason = "diverging".into();
-                    row.message = why;
-                }
+            .flat_map_iter(|g| run_group(g, &rows_of, &dir, options.png))
+            .map(|(i, row, curve)| {
                 progress(&row, total);
-                (row, curve)
+                (i, row, curve)
             })
             .collect()
     };
-    let results = match spec.jobs {
+    let ran = match spec.jobs {
         Some(jobs) => rayon::ThreadPoolBuilder::new()
             .num_threads(jobs)
             .build()
@@ -354,6 +363,10 @@ pub fn run_sweep(
             .install(work),
         None => work(),
     };
+    for (i, row, curve) in ran {
+        results[i] = Some((row, curve));
+    }
+    let results: Vec<(SweepRow, Vec<LossPoint>)> = results.into_iter().flatten().collect();
     let (rows, curves): (Vec<SweepRow>, Vec<Vec<LossPoint>>) = results.into_iter().unzip();
     let keys: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
     write_atomic(&dir.join("sweep.csv"), |tmp| write_rows(tmp, &keys, &rows))?;
@@ -404,7 +417,99 @@ pub fn run_sweep(
     write_atomic(&dir.join("sweep.html"), |tmp| {
         Ok(std::fs::write(tmp, &html)?)
     })?;
-    Ok(SweepOutcome { dir, rows })
+    Ok(SweepOutcome { dir, rows, loops })
+}
+
+/// The points of one problem, run as lanes of one loop.
+struct Group {
+    experiment: Experiment,
+    /// Each lane with its run's index.
+    members: Vec<(usize, Lane)>,
+}
+
+/// Run a group's lanes, each into its run directory with the console (quiet), the files and
+/// the pictures as observers; each run's row (from its summary, `diverging` told apart) and
+/// loss curve.
+fn run_group(
+    g: Group,
+    rows: &[SweepRow],
+    dir: &Path,
+    png: bool,
+) -> Vec<(usize, SweepRow, Vec<LossPoint>)> {
+    let mut out = Vec::new();
+    let mut kept = Vec::new();
+    let mut lanes: Vec<Lane> = Vec::new();
+    let mut observers = Vec::new();
+    for (i, lane) in g.members {
+        let mut row = rows[i].clone();
+        let run_dir = dir.join(&row.dir);
+        let c = &lane.config;
+        let made = std::fs::create_dir_all(&run_dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| {
+                RunFiles::new(
+                    run_dir.clone(),
+                    c.dtype,
+                    &c.resolved_toml(),
+                    c.metrics_every,
+                )
+            });
+        match made {
+            Ok(files) => {
+                observers.push((
+                    Console::new(true, Some(run_dir.clone()), c.iterations),
+                    files,
+                    Pictures::new(run_dir.clone(), c.resolved_toml(), png),
+                ));
+                kept.push((i, run_dir));
+                lanes.push(lane);
+            }
+            Err(e) => {
+                row.message = format!("{e:#}");
+                out.push((i, row, Vec::new()));
+            }
+        }
+    }
+    let mut sets: Vec<[&mut dyn Observer; 3]> = observers
+        .iter_mut()
+        .map(|(console, files, pictures)| {
+            [
+                console as &mut dyn Observer,
+                files as &mut dyn Observer,
+                pictures as &mut dyn Observer,
+            ]
+        })
+        .collect();
+    let mut lists: Vec<&mut [&mut dyn Observer]> = sets.iter_mut().map(|s| &mut s[..]).collect();
+    let summaries = g.experiment.run_lanes(&lanes, &mut lists);
+    drop(lists);
+    drop(sets);
+    drop(observers);
+    for ((i, run_dir), outcome) in kept.into_iter().zip(summaries) {
+        let mut row = rows[i].clone();
+        match outcome {
+            Ok(s) => {
+                row.final_loss = s.final_loss;
+                row.max_abs_error = s.max_abs_error;
+                row.rel_error = s.rel_error;
+                row.iterations = s.iterations;
+                row.stop_reason = s.stop_reason.name().into();
+                row.wall_seconds = s.wall_seconds;
+                row.message = s.message.unwrap_or_default();
+            }
+            Err(e) => row.message = format!("{e:#}"),
+        }
+        let curve = read_curve(&run_dir.join("metrics.csv"));
+        if row.stop_reason != "failed"
+            && row.stop_reason != "diverged"
+            && let Some(why) = diverging(&curve, row.final_loss)
+        {
+            row.stop_reason = "diverging".into();
+            row.message = why;
+        }
+        out.push((i, row, curve));
+    }
+    out
 }
 
 /// sweep.csv: a row per run with a column per grid key.

@@ -256,3 +256,56 @@ fn shards_merged_equal_the_unsharded_suite() {
     }
     std::fs::remove_dir_all(base).ok();
 }
+
+#[test]
+fn a_suites_vectorized_runs_write_the_bytes_of_each_run_alone() {
+    // Seven runs of diag4 (two optimizers, rates and seeds) share a loop as lanes; each run's
+    // metrics.csv and result.npy equal those of its config run by itself.
+    let text = r#"
+target = 1e-6
+budget = { evaluations = 300 }
+seeds = [314, 7]
+[[problem]]
+config = "configs/diag4.toml"
+[[optimizer]]
+kind = "sgd"
+lr = [0.1, 0.3, 0.6]
+[[optimizer]]
+name = "heavy-ball"
+kind = "sgd"
+momentum = 0.9
+lr = 0.05
+"#;
+    let spec = SuiteSpec::from_text(&root().join("suite.toml"), text).expect("spec");
+    let dir = out("bytes");
+    let outcome = run(&spec, &dir);
+    assert_eq!(outcome.rows.len(), 3 + 1 + 2);
+    assert!(outcome.loops < outcome.rows.len(), "runs shared loops");
+    for (k, row) in outcome.rows.iter().enumerate() {
+        let trial = descent_lab::Trial {
+            problem: 0,
+            optimizer: usize::from(row.optimizer == "heavy-ball"),
+            lr: row.lr,
+            seed: row.seed,
+            phase: row.phase,
+        };
+        let config = trial_config(&spec, &trial, &Registry::default()).expect("config");
+        let alone = dir.join(format!("alone-{k}"));
+        std::fs::create_dir_all(&alone).expect("dir");
+        let resolved = config.resolved_toml();
+        let (dtype, every) = (config.dtype, config.metrics_every);
+        let mut files =
+            descent_runner::RunFiles::new(alone.clone(), dtype, &resolved, every).expect("files");
+        Experiment::new(config)
+            .expect("experiment")
+            .run(&mut [&mut files])
+            .expect("run");
+        drop(files);
+        for f in ["metrics.csv", "result.npy", "config.toml"] {
+            let lane = std::fs::read(dir.join(&row.dir).join(f)).expect(f);
+            let single = std::fs::read(alone.join(f)).expect(f);
+            assert!(lane == single, "{f} of {} differs", row.dir);
+        }
+    }
+    std::fs::remove_dir_all(dir).ok();
+}

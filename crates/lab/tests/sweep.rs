@@ -304,5 +304,29 @@ fn a_climbing_run_is_diverging_and_the_pictures_tell_the_truth() {
     let html = std::fs::read_to_string(dir.join("sweep.html")).expect("sweep.html");
     assert!(html.contains("Final loss against optimizer.lr"));
     assert!(html.contains(">diverging<"));
+    // diag4 draws nothing for its problem: every seed and rate ran as a lane of one loop, and
+    // each run's files are those of the same config run alone.
+    assert_eq!(outcome.loops, 1);
+    for r in outcome.rows.iter().filter(|r| !r.dir.is_empty()) {
+        let alone = dir.join(format!("alone-{}", r.run));
+        let options = RunOptions {
+            sets: vec![
+                format!("optimizer.lr={}", r.values[0]),
+                format!("seed={}", r.seed),
+            ],
+            out: Some(alone.clone()),
+            quiet: true,
+            ..RunOptions::default()
+        };
+        descent_runner::run_file(&diag4(), &options, &Registry::default()).expect("alone");
+        for f in ["metrics.csv", "result.npy", "checkpoints.json"] {
+            let lane = std::fs::read(dir.join(&r.dir).join(f)).expect(f);
+            assert!(
+                lane == std::fs::read(alone.join(f)).expect(f),
+                "{f} of {}",
+                r.dir
+            );
+        }
+    }
     std::fs::remove_dir_all(dir).ok();
 }
