@@ -22,9 +22,9 @@ mod sweep;
 pub use compare::{Compared, RunRead, compare, read_run, read_runs};
 pub use family::{Family, MAX_FAMILY_SIZE, Spectrum};
 pub use suite::{
-    BestRow, Phase, Shard, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of, best_rows,
-    check_suite, cost_table, first_phase, read_results, run_suite, sort_rows, trial_config,
-    trial_dir, write_best, write_results,
+    BestRow, MAX_LANES, Phase, Shard, SuiteOptions, SuiteOutcome, SuiteRow, Trial, best_of,
+    best_rows, check_suite, cost_table, first_phase, lanes_per_loop, read_results, run_suite,
+    sort_rows, trial_config, trial_dir, write_best, write_results,
 };
 pub use suite_page::{Score, scores, write_suite_files};
 pub use suite_spec::{

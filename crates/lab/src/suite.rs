@@ -383,9 +383,15 @@ fn prepare(spec: &SuiteSpec, t: &Trial, root: &Path, registry: &Registry) -> Pre
     Prepared::Ready(Box::new(config), resolved)
 }
 
-/// The most lanes one loop runs: groups larger than this are split, so that the groups of a
-/// suite spread over its jobs.
+/// The most lanes one loop runs.
 pub const MAX_LANES: usize = 16;
+
+/// The lanes of one loop for `runs` runs on `jobs` threads (default: rayon's): as many as
+/// spread the runs over every thread, from 1 to [`MAX_LANES`].
+pub fn lanes_per_loop(runs: usize, jobs: Option<usize>) -> usize {
+    let jobs = jobs.unwrap_or_else(rayon::current_num_threads).max(1);
+    runs.div_ceil(jobs).clamp(1, MAX_LANES)
+}
 
 /// Run a group of trials of one problem as lanes of one loop (vectorized: one problem built,
 /// one exact answer, the gradients of every lane per iteration, then each lane's update with
@@ -553,8 +559,9 @@ fn run_all(
             .map(|t| prepare(spec, t, root, registry))
             .collect();
         let mut out: Vec<Option<(SuiteRow, bool)>> = trials.iter().map(|_| None).collect();
-        // The trials to run, grouped by problem (a group's lanes share it), at most MAX_LANES a
-        // group.
+        let cap = lanes_per_loop(trials.len(), None);
+        // The trials to run, grouped by problem (a group's lanes share it), as many a group as
+        // spread them over the threads (at most MAX_LANES).
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut ready = Vec::new();
         for (k, p) in prepared.into_iter().enumerate() {
@@ -568,7 +575,7 @@ fn run_all(
                     let problem = trials[k].problem;
                     match groups
                         .iter_mut()
-                        .find(|(p, g)| *p == problem && g.len() < MAX_LANES)
+                        .find(|(p, g)| *p == problem && g.len() < cap)
                     {
                         Some((_, g)) => g.push(k),
                         None => groups.push((problem, vec![k])),

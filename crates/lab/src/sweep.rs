@@ -15,7 +15,7 @@ use descent_runner::{
     RunOptions, Thinned, about, available_bytes, create_run_dir, write_atomic,
 };
 
-use crate::suite::MAX_LANES;
+use crate::suite::lanes_per_loop;
 
 /// One axis of a grid: a dotted config key and the values it takes.
 #[derive(Debug, Clone, PartialEq)]
@@ -183,7 +183,7 @@ pub struct SweepOutcome {
     /// One row per run, in run order.
     pub rows: Vec<SweepRow>,
     /// The loops the runs took: the points of one problem run as lanes of one loop
-    /// (vectorized), at most [`MAX_LANES`] a loop.
+    /// (vectorized), at most [`crate::MAX_LANES`] a loop.
     pub loops: usize,
 }
 
@@ -267,6 +267,7 @@ pub fn run_sweep(
     // built, one exact answer; a point whose config cannot be built is refused, with its reason.
     let mut groups: Vec<Group> = Vec::new();
     let mut refused: Vec<(usize, String)> = Vec::new();
+    let cap = lanes_per_loop(planned.len(), spec.jobs);
     let load = |sets: &[String]| Config::load(path, sets, registry);
     for (i, (_, _, resolved, sets)) in planned.iter().enumerate() {
         if let Err(message) = resolved {
@@ -275,7 +276,7 @@ pub fn run_sweep(
         }
         let placed = groups
             .iter_mut()
-            .filter(|g| g.members.len() < MAX_LANES)
+            .filter(|g| g.members.len() < cap)
             .find_map(|g| {
                 let lane = g.experiment.lane(load(sets).ok()?).ok()?;
                 g.members.push((i, lane));
