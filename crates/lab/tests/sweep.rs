@@ -304,9 +304,10 @@ fn a_climbing_run_is_diverging_and_the_pictures_tell_the_truth() {
     let html = std::fs::read_to_string(dir.join("sweep.html")).expect("sweep.html");
     assert!(html.contains("Final loss against optimizer.lr"));
     assert!(html.contains(">diverging<"));
-    // diag4 draws nothing for its problem: every seed and rate ran as a lane of one loop, and
-    // each run's files are those of the same config run alone.
-    assert_eq!(outcome.loops, 1);
+    // diag4 draws nothing for its problem: the six runs of every seed and rate ran as lanes of
+    // two loops (8 points over 2 jobs: 4 lanes a loop), and each run's files are those of the
+    // same config run alone.
+    assert_eq!(outcome.loops, 2);
     for r in outcome.rows.iter().filter(|r| !r.dir.is_empty()) {
         let alone = dir.join(format!("alone-{}", r.run));
         let options = RunOptions {
