@@ -101,29 +101,8 @@ pub enum Command {
         sets: Vec<String>,
     },
     /// Run the cartesian product of a grid of config values, several runs at a time.
-    Sweep {
-        /// The config file; its `[sweep]` table, if any, gives a grid, seeds and jobs too.
-        config: PathBuf,
-        /// An axis of the grid: --grid optimizer.lr=[0.01,0.1,0.5] (repeatable; replaces the
-        /// config's axis of the same key).
-        #[arg(long = "grid", value_name = "KEY=[V1,V2,..]")]
-        grid: Vec<String>,
-        /// Runs per grid point, with seeds seed, seed + 1, ...; reports mean and spread.
-        #[arg(long)]
-        seeds: Option<usize>,
-        /// Runs at a time (default: the config's `sweep.jobs`, else the number of CPUs).
-        #[arg(long)]
-        jobs: Option<usize>,
-        /// Override a key of every run (repeatable).
-        #[arg(long = "set", value_name = "KEY=VALUE")]
-        sets: Vec<String>,
-        /// The sweep directory (must not exist or be empty); default `runs/<name>-sweep/NNN`.
-        #[arg(long, value_name = "DIR")]
-        out: Option<PathBuf>,
-        /// Also write every picture as PNG.
-        #[arg(long)]
-        png: bool,
-    },
+    /// `sweep merge DIR...` combines shards.
+    Sweep(SweepArgs),
     /// Run a suite: every optimizer on every problem, tuned, rerun with every seed; results,
     /// performance and data profiles, scores and suite.html. Started again, it reuses the runs
     /// that finished. `suite merge DIR...` combines shards.
@@ -161,6 +140,59 @@ pub enum Command {
     },
     /// List every optimizer, schedule, transform, loss and problem a config can name, with keys and defaults.
     List,
+}
+
+/// `sweep`: run a grid (or a shard of it), or merge shards.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct SweepArgs {
+    /// `merge`: combine shards.
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    /// The config file; its `[sweep]` table, if any, gives a grid, seeds and jobs too.
+    #[arg(required = true)]
+    pub config: Option<PathBuf>,
+    /// An axis of the grid: --grid optimizer.lr=[0.01,0.1,0.5] (repeatable; replaces the
+    /// config's axis of the same key).
+    #[arg(long = "grid", value_name = "KEY=[V1,V2,..]")]
+    pub grid: Vec<String>,
+    /// Runs per grid point, with seeds seed, seed + 1, ...; reports mean and spread.
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Runs at a time (default: the config's `sweep.jobs`, else the number of CPUs).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Override a key of every run (repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+    /// The sweep directory (must not exist or be empty); default `runs/<name>-sweep/NNN`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write every picture as PNG.
+    #[arg(long)]
+    pub png: bool,
+    /// Run only shard I of N (1-based): run k (from 0) of the grid when k is I - 1 modulo N;
+    /// `sweep merge` combines the shards' directories.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// `sweep`'s own subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SweepCommand {
+    /// Combine the directories of a sweep's shards (each run with --shard) into the files of
+    /// the whole sweep.
+    Merge {
+        /// The shards' directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// The merged sweep's directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Also write every picture as PNG.
+        #[arg(long)]
+        png: bool,
+    },
 }
 
 /// `suite`: run a suite (or a shard of it), emit a cluster's scripts for it, or merge shards.
@@ -295,24 +327,19 @@ pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> Exit
             descent_runner::say(&listing(registry));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Sweep {
-            config,
-            grid,
-            seeds,
-            jobs,
-            sets,
-            out,
-            png,
-        } => sweep(
-            &config,
-            &grid,
-            seeds,
-            jobs,
-            sets_of(sets),
-            out,
-            png,
-            registry,
-        ),
+        Command::Sweep(SweepArgs {
+            command: Some(SweepCommand::Merge { dirs, out, png }),
+            ..
+        }) => crate::sweep::merge_sweep(&dirs, &out, png).map(|rows| {
+            say!(
+                "merged {} shards, {} runs: {}/sweep.csv, sweep.svg, sweep.html",
+                dirs.len(),
+                rows.len(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }),
+        Command::Sweep(args) => sweep(args, sets_of, registry),
         Command::Suite(args) => suite(args, registry),
         Command::Compare { dirs, out, png } => crate::compare::read_runs(&dirs).and_then(|runs| {
             let dir = descent_runner::create_run_dir(Path::new("runs"), "compare", out.as_deref())?;
@@ -453,21 +480,32 @@ fn run(
 
 /// `sweep`: build the spec from the config's `[sweep]` and the flags, run it, report; 2 when
 /// some run failed, diverged or is diverging (every file is still written).
-#[allow(clippy::too_many_arguments)]
 fn sweep(
-    config: &Path,
-    grid: &[String],
-    seeds: Option<usize>,
-    jobs: Option<usize>,
-    sets: Vec<String>,
-    out: Option<PathBuf>,
-    png: bool,
+    args: SweepArgs,
+    sets_of: impl Fn(Vec<String>) -> Vec<String>,
     registry: &Registry,
 ) -> anyhow::Result<ExitCode> {
+    let Some(config) = args.config else {
+        anyhow::bail!("give a config file, or `sweep merge DIR...`");
+    };
+    let config = config.as_path();
+    let (grid, seeds, jobs, sets, out, png) = (
+        args.grid,
+        args.seeds,
+        args.jobs,
+        sets_of(args.sets),
+        args.out,
+        args.png,
+    );
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("{}: cannot read the config", config.display()))?;
     let mut spec = SweepSpec::from_config_text(config, &text)?;
-    for g in grid {
+    spec.shard = args
+        .shard
+        .as_deref()
+        .map(crate::suite::Shard::parse)
+        .transpose()?;
+    for g in &grid {
         let axis = SweepSpec::parse_axis(g)?;
         spec.axes.retain(|a| a.key != axis.key);
         spec.axes.push(axis);

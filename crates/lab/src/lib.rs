@@ -32,6 +32,6 @@ pub use suite_spec::{
 };
 
 pub use sweep::{
-    Axis, MAX_RUNS, MAX_THREADS, RISE_FACTOR, SweepOutcome, SweepRow, SweepSpec, diverging,
-    mean_and_spread, run_sweep,
+    Axis, MAX_RUNS, MAX_THREADS, RISE_FACTOR, SweepMeta, SweepOutcome, SweepRow, SweepSpec,
+    diverging, mean_and_spread, merge_sweep, read_rows, run_sweep, write_sweep_files,
 };

@@ -43,7 +43,7 @@ pub fn read_meta(dir: &Path) -> anyhow::Result<SuiteMeta> {
 }
 
 /// Copy the directory tree `from` into `to` (files overwritten, directories made).
-fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("{}", to.display()))?;
     for entry in std::fs::read_dir(from).with_context(|| format!("{}", from.display()))? {
         let entry = entry?;

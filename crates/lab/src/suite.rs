@@ -389,8 +389,14 @@ pub const MAX_LANES: usize = 16;
 /// The lanes of one loop for `runs` runs on `jobs` threads (default: rayon's): as many as
 /// spread the runs over every thread, from 1 to [`MAX_LANES`].
 pub fn lanes_per_loop(runs: usize, jobs: Option<usize>) -> usize {
-    let jobs = jobs.unwrap_or_else(rayon::current_num_threads).max(1);
-    runs.div_ceil(jobs).clamp(1, MAX_LANES)
+    runs.div_ceil(jobs_or_cpus(jobs)).clamp(1, MAX_LANES)
+}
+
+/// `jobs`, or the CPUs the process may use (not rayon's global pool, which `cargo xtask` sizes
+/// to one thread per run for sweeps and suites).
+pub fn jobs_or_cpus(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
 }
 
 /// Run a group of trials of one problem as lanes of one loop (vectorized: one problem built,
@@ -559,7 +565,7 @@ fn run_all(
             .map(|t| prepare(spec, t, root, registry))
             .collect();
         let mut out: Vec<Option<(SuiteRow, bool)>> = trials.iter().map(|_| None).collect();
-        let cap = lanes_per_loop(trials.len(), None);
+        let cap = lanes_per_loop(trials.len(), options.jobs.or(spec.jobs));
         // The trials to run, grouped by problem (a group's lanes share it), as many a group as
         // spread them over the threads (at most MAX_LANES).
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -613,15 +619,11 @@ fn run_all(
         }
         (out, loops)
     };
-    let jobs = options.jobs.or(spec.jobs);
-    Ok(match jobs {
-        Some(j) => rayon::ThreadPoolBuilder::new()
-            .num_threads(j)
-            .build()
-            .context("starting the suite's threads")?
-            .install(work),
-        None => work(),
-    })
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs_or_cpus(options.jobs.or(spec.jobs)))
+        .build()
+        .context("starting the suite's threads")?
+        .install(work))
 }
 
 /// The trials of the first phase: every rate of each grid on the first seed, and every seed

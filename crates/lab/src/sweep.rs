@@ -15,10 +15,10 @@ use descent_runner::{
     RunOptions, Thinned, about, available_bytes, create_run_dir, write_atomic,
 };
 
-use crate::suite::lanes_per_loop;
+use crate::suite::{Shard, jobs_or_cpus, lanes_per_loop};
 
 /// One axis of a grid: a dotted config key and the values it takes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Axis {
     /// The dotted key (`optimizer.lr`).
     pub key: String,
@@ -35,6 +35,9 @@ pub struct SweepSpec {
     pub seeds: usize,
     /// Runs at a time (default: the number of CPUs).
     pub jobs: Option<usize>,
+    /// Run only this slice of the runs (run k, counted from 0, when k is `index - 1` modulo
+    /// `count`); `sweep merge` combines the slices.
+    pub shard: Option<Shard>,
 }
 
 /// The most runs one sweep may plan (each gets a directory and is built before the first starts).
@@ -241,10 +244,13 @@ pub fn run_sweep(
             ));
         }
     }
+    let mine = |i: usize| spec.shard.is_none_or(|s| i % s.count == s.index - 1);
     // Every run is built before the first starts, so together they must fit in max_memory.
     let together = planned
         .iter()
-        .filter_map(|(_, _, r, _)| r.as_ref().ok().map(|(_, bytes)| *bytes))
+        .enumerate()
+        .filter(|(i, _)| mine(*i))
+        .filter_map(|(_, (_, _, r, _))| r.as_ref().ok().map(|(_, bytes)| *bytes))
         .fold(0u128, u128::saturating_add);
     let available = available_bytes();
     let limit = base.max_memory.bytes(available);
@@ -270,6 +276,9 @@ pub fn run_sweep(
     let cap = lanes_per_loop(planned.len(), spec.jobs);
     let load = |sets: &[String]| Config::load(path, sets, registry);
     for (i, (_, _, resolved, sets)) in planned.iter().enumerate() {
+        if !mine(i) {
+            continue;
+        }
         if let Err(message) = resolved {
             refused.push((i, message.clone()));
             continue;
@@ -356,43 +365,98 @@ pub fn run_sweep(
             })
             .collect()
     };
-    let ran = match spec.jobs {
-        Some(jobs) => rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs)
-            .build()
-            .context("starting the sweep's threads")?
-            .install(work),
-        None => work(),
-    };
+    let ran = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs_or_cpus(spec.jobs))
+        .build()
+        .context("starting the sweep's threads")?
+        .install(work);
     for (i, row, curve) in ran {
         results[i] = Some((row, curve));
     }
     let results: Vec<(SweepRow, Vec<LossPoint>)> = results.into_iter().flatten().collect();
     let (rows, curves): (Vec<SweepRow>, Vec<Vec<LossPoint>>) = results.into_iter().unzip();
+    let meta = SweepMeta {
+        name: base.name.clone(),
+        config: path.to_path_buf(),
+        config_text: std::fs::read_to_string(path).unwrap_or_default(),
+        sets: base_sets.to_vec(),
+        axes: spec.axes.clone(),
+        seeds,
+        runs: total,
+        shard: spec.shard,
+        stable_lr,
+    };
+    write_sweep_files(&dir, &meta, &rows, curves, options.png)?;
+    Ok(SweepOutcome { dir, rows, loops })
+}
+
+/// What `sweep.json` records of a sweep's directory: enough to merge shards and draw them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SweepMeta {
+    /// The config's name.
+    pub name: String,
+    /// The config file.
+    pub config: PathBuf,
+    /// Its text when the sweep ran (shards must share it).
+    pub config_text: String,
+    /// The `--set` overrides of every run.
+    pub sets: Vec<String>,
+    /// The grid.
+    pub axes: Vec<Axis>,
+    /// Runs per grid point.
+    pub seeds: usize,
+    /// Runs of the whole sweep.
+    pub runs: usize,
+    /// The slice this directory holds; `None` for the whole sweep.
+    pub shard: Option<Shard>,
+    /// Plain SGD's stable rate 2/L, when it is marked.
+    pub stable_lr: Option<f64>,
+}
+
+/// Write a sweep's files into `dir` from its rows and curves: sweep.json, sweep.csv,
+/// sweep_points.csv (with seeds), sweep.svg, a picture per numeric axis, sweep.html (and PNGs).
+pub fn write_sweep_files(
+    dir: &Path,
+    meta: &SweepMeta,
+    rows: &[SweepRow],
+    curves: Vec<Vec<LossPoint>>,
+    png: bool,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string_pretty(meta)?;
+    write_atomic(&dir.join("sweep.json"), |tmp| {
+        Ok(std::fs::write(tmp, &json)?)
+    })?;
+    let spec = SweepSpec {
+        axes: meta.axes.clone(),
+        seeds: meta.seeds,
+        jobs: None,
+        shard: meta.shard,
+    };
     let keys: Vec<&str> = spec.axes.iter().map(|a| a.key.as_str()).collect();
-    write_atomic(&dir.join("sweep.csv"), |tmp| write_rows(tmp, &keys, &rows))?;
-    if seeds > 1 {
+    write_atomic(&dir.join("sweep.csv"), |tmp| write_rows(tmp, &keys, rows))?;
+    if meta.seeds > 1 {
         write_atomic(&dir.join("sweep_points.csv"), |tmp| {
-            write_points(tmp, &keys, &rows)
+            write_points(tmp, &keys, rows)
         })?;
     }
-    let title = format!("{}: sweep", base.name);
-    let (labels, curves) = grouped_curves(&rows, curves);
+    let title = format!("{}: sweep", meta.name);
+    let (labels, curves) = grouped_curves(rows, curves);
     let svg = sweep_svg(&labels, &curves, &title)?;
     write_atomic(&dir.join("sweep.svg"), |tmp| Ok(std::fs::write(tmp, &svg)?))?;
-    if options.png {
+    if png {
         let png = sweep_png(&labels, &curves, &title)?;
         write_atomic(&dir.join("sweep.png"), |tmp| Ok(std::fs::write(tmp, &png)?))?;
     }
     let mut axis_svgs = Vec::new();
     for (k, axis) in spec.axes.iter().enumerate() {
-        let Some(picture) = axis_picture(spec, k, &rows) else {
+        let Some(picture) = axis_picture(&spec, k, rows) else {
             continue;
         };
-        let mark = stable_lr
+        let mark = meta
+            .stable_lr
             .filter(|_| axis.key == "optimizer.lr")
             .map(|lr| (lr, "2/L: plain SGD's stable limit"));
-        let title = format!("{}: final loss against {}", base.name, axis.key);
+        let title = format!("{}: final loss against {}", meta.name, axis.key);
         let drawn = AxisPicture {
             key: &axis.key,
             series: &picture.series,
@@ -406,7 +470,7 @@ pub fn run_sweep(
         write_atomic(&dir.join(format!("{file}.svg")), |tmp| {
             Ok(std::fs::write(tmp, &svg)?)
         })?;
-        if options.png {
+        if png {
             let png = sweep_axis_png(&drawn)?;
             write_atomic(&dir.join(format!("{file}.png")), |tmp| {
                 Ok(std::fs::write(tmp, &png)?)
@@ -414,11 +478,139 @@ pub fn run_sweep(
         }
         axis_svgs.push((axis.key.clone(), svg));
     }
-    let html = sweep_html(&base.name, &rows, seeds, &svg, &axis_svgs);
+    let html = sweep_html(&meta.name, rows, meta.seeds, &svg, &axis_svgs);
     write_atomic(&dir.join("sweep.html"), |tmp| {
         Ok(std::fs::write(tmp, &html)?)
-    })?;
-    Ok(SweepOutcome { dir, rows, loops })
+    })
+}
+
+/// sweep.csv read back, with the grid's `keys`.
+pub fn read_rows(path: &Path, keys: &[&str]) -> anyhow::Result<Vec<SweepRow>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("{}", path.display()))?;
+    let mut rows = Vec::new();
+    let n = keys.len();
+    for record in reader.records() {
+        let r = record.with_context(|| format!("{}: a malformed row", path.display()))?;
+        let field = |i: usize| r.get(i).unwrap_or_default();
+        let number = |i: usize| field(i).parse::<f64>().unwrap_or(f64::NAN);
+        let values: Vec<String> = (1..=n).map(|i| field(i).to_string()).collect();
+        rows.push(SweepRow {
+            run: field(0)
+                .parse()
+                .with_context(|| format!("{}: run", path.display()))?,
+            point: keys
+                .iter()
+                .zip(&values)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            values,
+            seed: field(n + 1).parse().unwrap_or(0),
+            final_loss: number(n + 2),
+            max_abs_error: number(n + 3),
+            rel_error: number(n + 4),
+            iterations: field(n + 5).parse().unwrap_or(0),
+            stop_reason: field(n + 6).to_string(),
+            wall_seconds: number(n + 7),
+            message: field(n + 8).to_string(),
+            dir: field(n + 9).to_string(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Merge the shard directories of one sweep into `out`: every shard once, the same config and
+/// grid; their runs copied (unless `out` is one of them); the files of the whole sweep.
+pub fn merge_sweep(dirs: &[PathBuf], out: &Path, png: bool) -> anyhow::Result<Vec<SweepRow>> {
+    anyhow::ensure!(
+        !dirs.is_empty(),
+        "sweep merge: give the shards' directories"
+    );
+    let metas: Vec<SweepMeta> = dirs
+        .iter()
+        .map(|d| {
+            let path = d.join("sweep.json");
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "{}: not a sweep's directory (no readable sweep.json)",
+                    d.display()
+                )
+            })?;
+            serde_json::from_str(&text).with_context(|| format!("{}: malformed", path.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let base = &metas[0];
+    let mut seen = Vec::new();
+    for (d, m) in dirs.iter().zip(&metas) {
+        let same = SweepMeta {
+            shard: base.shard,
+            stable_lr: base.stable_lr,
+            ..m.clone()
+        };
+        anyhow::ensure!(
+            same == *base,
+            "{} is another sweep (config, grid, seeds or overrides differ) than {}",
+            d.display(),
+            dirs[0].display()
+        );
+        let Some(s) = m.shard else {
+            anyhow::bail!("{} holds a whole sweep, not a shard", d.display());
+        };
+        anyhow::ensure!(
+            base.shard.is_some_and(|b| b.count == s.count),
+            "{} is shard {}/{}: merge the shards of one split",
+            d.display(),
+            s.index,
+            s.count
+        );
+        anyhow::ensure!(
+            !seen.contains(&s.index),
+            "shard {}/{} is given twice",
+            s.index,
+            s.count
+        );
+        seen.push(s.index);
+    }
+    let count = base.shard.map_or(1, |s| s.count);
+    let missing: Vec<String> = (1..=count)
+        .filter(|i| !seen.contains(i))
+        .map(|i| format!("{i}/{count}"))
+        .collect();
+    anyhow::ensure!(
+        missing.is_empty(),
+        "shard(s) {} missing: give every shard's directory",
+        missing.join(", ")
+    );
+    std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
+    let keys: Vec<&str> = base.axes.iter().map(|a| a.key.as_str()).collect();
+    let mut rows = Vec::new();
+    for d in dirs {
+        let mine = read_rows(&d.join("sweep.csv"), &keys)?;
+        for r in &mine {
+            if !r.dir.is_empty() && d.canonicalize()? != out.canonicalize()? {
+                crate::merge::copy_tree(&d.join(&r.dir), &out.join(&r.dir))?;
+            }
+        }
+        rows.extend(mine);
+    }
+    rows.sort_by_key(|r| r.run);
+    let curves = rows
+        .iter()
+        .map(|r| {
+            if r.dir.is_empty() {
+                Vec::new()
+            } else {
+                read_curve(&out.join(&r.dir).join("metrics.csv"))
+            }
+        })
+        .collect();
+    let meta = SweepMeta {
+        shard: None,
+        stable_lr: metas.iter().find_map(|m| m.stable_lr),
+        ..base.clone()
+    };
+    write_sweep_files(out, &meta, &rows, curves, png)?;
+    Ok(rows)
 }
 
 /// The points of one problem, run as lanes of one loop.
@@ -844,6 +1036,7 @@ mod tests {
             ],
             seeds: 1,
             jobs: None,
+            shard: None,
         };
         let points = spec.points();
         assert_eq!(points.len(), 6);

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use descent_lab::{SweepRow, SweepSpec, run_sweep};
+use descent_lab::{Shard, SweepRow, SweepSpec, merge_sweep, read_rows, run_sweep};
 use descent_runner::{Registry, RunOptions};
 
 fn diag4() -> PathBuf {
@@ -25,6 +25,7 @@ fn six_runs_with_one_diverging_write_six_rows_and_the_pictures() {
         ],
         seeds: 1,
         jobs: Some(2),
+        shard: None,
     };
     let dir = out("six");
     let options = RunOptions {
@@ -83,6 +84,7 @@ fn seeds_repeat_each_point_and_report_mean_and_spread() {
         axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.1,0.2]").expect("axis")],
         seeds: 3,
         jobs: None,
+        shard: None,
     };
     let dir = out("seeds");
     let options = RunOptions {
@@ -124,6 +126,7 @@ fn bad_points_are_recorded_with_their_message_and_the_others_run() {
         ],
         seeds: 1,
         jobs: Some(2),
+        shard: None,
     };
     let dir = out("bad");
     let options = RunOptions {
@@ -184,6 +187,7 @@ fn a_sweep_whose_runs_together_exceed_max_memory_is_refused_before_building_any(
         axes: Vec::new(),
         seeds: 2,
         jobs: None,
+        shard: None,
     };
     let dir = out("memory");
     let options = RunOptions {
@@ -237,6 +241,7 @@ fn a_climbing_run_is_diverging_and_the_pictures_tell_the_truth() {
         axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.3,0.6,1.05,-1.0]").expect("axis")],
         seeds: 2,
         jobs: Some(2),
+        shard: None,
     };
     let dir = out("climb");
     let options = RunOptions {
@@ -330,4 +335,69 @@ fn a_climbing_run_is_diverging_and_the_pictures_tell_the_truth() {
         }
     }
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn sweep_shards_merged_equal_the_unsharded_sweep() {
+    let spec = |shard| SweepSpec {
+        axes: vec![SweepSpec::parse_axis("optimizer.lr=[0.1,0.3,0.6,1.05,-1.0]").expect("axis")],
+        seeds: 2,
+        jobs: Some(2),
+        shard,
+    };
+    let base = out("shards");
+    let run = |shard, dir: PathBuf| {
+        let options = RunOptions {
+            out: Some(dir),
+            ..RunOptions::default()
+        };
+        run_sweep(
+            &diag4(),
+            &spec(shard),
+            &["iterations=40".into()],
+            &options,
+            &Registry::default(),
+            &|_, _| {},
+        )
+        .expect("sweep")
+    };
+    let whole = run(None, base.join("whole"));
+    let mut dirs = Vec::new();
+    for index in 1..=3 {
+        let dir = base.join(format!("s{index}"));
+        let part = run(Some(Shard { index, count: 3 }), dir.clone());
+        assert!(part.rows.iter().all(|r| (r.run - 1) % 3 == index - 1));
+        dirs.push(dir);
+    }
+    let e = merge_sweep(&dirs[1..], &base.join("m"), false).expect_err("a shard missing");
+    assert!(e.to_string().contains("1/3 missing"), "{e}");
+    let merged = merge_sweep(&dirs, &base.join("merged"), false).expect("merge");
+    let key = |rows: &[SweepRow]| -> Vec<(usize, String, i64, u64, String, String)> {
+        rows.iter()
+            .map(|r| {
+                (
+                    r.run,
+                    r.point.clone(),
+                    r.seed,
+                    r.final_loss.to_bits(),
+                    r.stop_reason.clone(),
+                    r.dir.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(key(&merged), key(&whole.rows));
+    let back = read_rows(&base.join("merged/sweep.csv"), &["optimizer.lr"]).expect("read");
+    assert_eq!(key(&back), key(&whole.rows));
+    for f in ["sweep_points.csv"] {
+        assert_eq!(
+            std::fs::read_to_string(base.join("merged").join(f)).expect(f),
+            std::fs::read_to_string(base.join("whole").join(f)).expect(f)
+        );
+    }
+    assert!(
+        base.join("merged/run-001/metrics.csv").is_file(),
+        "runs copied"
+    );
+    std::fs::remove_dir_all(base).ok();
 }
