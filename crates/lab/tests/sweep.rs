@@ -389,12 +389,8 @@ fn sweep_shards_merged_equal_the_unsharded_sweep() {
     assert_eq!(key(&merged), key(&whole.rows));
     let back = read_rows(&base.join("merged/sweep.csv"), &["optimizer.lr"]).expect("read");
     assert_eq!(key(&back), key(&whole.rows));
-    for f in ["sweep_points.csv"] {
-        assert_eq!(
-            std::fs::read_to_string(base.join("merged").join(f)).expect(f),
-            std::fs::read_to_string(base.join("whole").join(f)).expect(f)
-        );
-    }
+    let points = |d: &str| std::fs::read_to_string(base.join(d).join("sweep_points.csv")).expect(d);
+    assert_eq!(points("merged"), points("whole"));
     assert!(
         base.join("merged/run-001/metrics.csv").is_file(),
         "runs copied"
