@@ -84,9 +84,7 @@ fn draw<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let (plot, legend) = root.split_horizontally(WIDTH);
-    let (plot, _) = plot.split_vertically(440);
+    let (plot, legend) = crate::sweep_plot::plot_and_legend(root, WIDTH, 440)?;
     let mut builder = ChartBuilder::on(&plot);
     builder
         .caption(p.title, ("sans-serif", 18))
@@ -140,17 +138,8 @@ where
             }
         }
     }
-    let font = ("sans-serif", 12).into_font().color(&BLACK);
-    legend.draw_text("optimizer", &font, (8, 16))?;
-    for (i, s) in p.series.iter().enumerate() {
-        let y = 40 + 18 * i as i32;
-        legend.draw(&PathElement::new(
-            vec![(8, y + 6), (32, y + 6)],
-            group_colour(i).stroke_width(3),
-        ))?;
-        legend.draw_text(&s.label, &font, (40, y))?;
-    }
-    Ok(())
+    let labels: Vec<String> = p.series.iter().map(|s| s.label.clone()).collect();
+    crate::sweep_plot::draw_legend(&legend, "optimizer", &labels)
 }
 
 #[cfg(test)]

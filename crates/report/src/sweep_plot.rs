@@ -113,9 +113,7 @@ fn draw_curves<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
-    let (plot, _) = plot.split_vertically(460);
+    let (plot, legend) = plot_and_legend(root, PLOT_WIDTH, 460)?;
     let all = c.curves.iter().flat_map(|c| c.points.iter());
     let (lo, hi) = range(all.clone().map(|p| p.loss), drawable_log)
         .map_or((1e-3, 1.0), |(lo, hi)| (lo / 2.0, hi * 2.0));
@@ -142,8 +140,25 @@ where
     draw_legend(&legend, c.heading, c.labels)
 }
 
+/// The picture's plot (`width` x `height` pixels from the top left) and the legend's column to
+/// its right, on a white page.
+#[allow(clippy::type_complexity)]
+pub fn plot_and_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    width: u32,
+    height: u32,
+) -> anyhow::Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>)>
+where
+    DB::ErrorType: 'static,
+{
+    root.fill(&WHITE)?;
+    let (plot, legend) = root.split_horizontally(width);
+    let (plot, _) = plot.split_vertically(height);
+    Ok((plot, legend))
+}
+
 /// The legend's column: a line of each group's colour and its label, from the top.
-fn draw_legend<DB: DrawingBackend>(
+pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     heading: &str,
     labels: &[String],
@@ -230,9 +245,7 @@ fn draw_axis<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    root.fill(&WHITE)?;
-    let (plot, legend) = root.split_horizontally(PLOT_WIDTH);
-    let (plot, _) = plot.split_vertically(460);
+    let (plot, legend) = plot_and_legend(root, PLOT_WIDTH, 460)?;
     let xs = p.points.iter().map(|q| q.x);
     let mark = p.mark.filter(|(v, _)| drawable_log(*v));
     let (x_lo, x_hi) = range(
