@@ -6,8 +6,10 @@
 //! CPU operation order (`shared/reference/torch-optim.md`), so float32 iterates match torch's.
 #![deny(missing_docs)]
 
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
 mod clip_norm;
 mod clip_value;
 mod config;
@@ -33,6 +35,7 @@ mod polynomial;
 mod radam;
 mod reduce;
 mod rmsprop;
+mod rprop;
 mod scalar;
 mod schedule;
 mod sequential;
@@ -42,8 +45,10 @@ mod step_lr;
 mod testing;
 mod transform;
 
+pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
 pub use adam::{Adam, AdamConfig, AdamWConfig};
+pub use adamax::{Adamax, AdamaxConfig};
 pub use clip_norm::{ClipNorm, ClipNormConfig};
 pub use clip_value::{ClipValue, ClipValueConfig};
 pub use config::{Invalid, OptimizerConfig, ScheduleConfig};
@@ -64,6 +69,7 @@ pub use plateau::{Mode, Plateau, PlateauConfig, ThresholdMode};
 pub use polynomial::{PolynomialLr, PolynomialLrConfig};
 pub use radam::{RAdam, RAdamConfig};
 pub use rmsprop::{RmsProp, RmsPropConfig};
+pub use rprop::{Rprop, RpropConfig};
 pub use schedule::Schedule;
 pub use sequential::{Child, Sequential, SequentialConfig};
 pub use sgd::{Sgd, SgdConfig};

@@ -9,11 +9,12 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdagradConfig, AdamConfig, AdamWConfig, ClipNormConfig, ClipValueConfig, ConstantConfig,
-    CosineLrConfig, ExponentialLrConfig, Invalid, LbfgsConfig, LinearLrConfig, LogspaceConfig,
-    MultiStepLrConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
-    PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, Schedule, ScheduleConfig,
-    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, ClipNormConfig,
+    ClipValueConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LbfgsConfig,
+    LinearLrConfig, LogspaceConfig, MultiStepLrConfig, NAdamConfig, NoiseConfig, OneCycleConfig,
+    Optimizer, OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig,
+    RpropConfig, Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform,
+    TransformConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -384,6 +385,9 @@ impl Default for Registry {
             .add_optimizer::<NAdamConfig>()
             .add_optimizer::<RAdamConfig>()
             .add_optimizer::<LbfgsConfig>()
+            .add_optimizer::<AdadeltaConfig>()
+            .add_optimizer::<AdamaxConfig>()
+            .add_optimizer::<RpropConfig>()
             .add_schedule::<ConstantConfig>()
             .add_schedule::<StepLrConfig>()
             .add_schedule::<MultiStepLrConfig>()
