@@ -4,8 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cosine::CosineLr;
 use crate::{
-    ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LinearLrConfig, LogspaceConfig,
-    MultiStepLrConfig, OneCycleConfig, PolynomialLrConfig, Schedule, ScheduleConfig, StepLrConfig,
+    ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LambdaConfig, LinearLrConfig,
+    LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig, OneCycleConfig, PolynomialLrConfig,
+    Schedule, ScheduleConfig, StepLrConfig,
 };
 
 /// A schedule inside [`SequentialConfig`]: any built-in one except `plateau` and `sequential`,
@@ -31,6 +32,10 @@ pub enum Child {
     Onecycle(OneCycleConfig),
     /// `logspace`.
     Logspace(LogspaceConfig),
+    /// `lambda`.
+    Lambda(LambdaConfig),
+    /// `multiplicative`.
+    Multiplicative(MultiplicativeConfig),
 }
 
 impl Child {
@@ -45,6 +50,8 @@ impl Child {
             Child::Polynomial(c) => c.validate(),
             Child::Onecycle(c) => c.validate(),
             Child::Logspace(c) => c.validate(),
+            Child::Lambda(c) => c.validate(),
+            Child::Multiplicative(c) => c.validate(),
         }
     }
 
@@ -68,6 +75,8 @@ impl Child {
             Child::Polynomial(c) => c.build(base, iterations),
             Child::Onecycle(c) => c.build(base, iterations),
             Child::Logspace(c) => c.build(base, iterations),
+            Child::Lambda(c) => c.build(base, iterations),
+            Child::Multiplicative(c) => c.build(base, iterations),
         }
     }
 }
@@ -221,7 +230,7 @@ mod tests {
     fn a_cosine_after_a_milestone_takes_the_closed_form_at_zero() {
         let c = SequentialConfig {
             schedules: vec![
-                Child::Constant(ConstantConfig {}),
+                Child::Constant(ConstantConfig::default()),
                 Child::Cosine(CosineLrConfig {
                     t_max: Some(10),
                     eta_min: 0.3,
@@ -240,7 +249,7 @@ mod tests {
     #[test]
     fn milestones_must_fit_the_schedules() {
         let c = SequentialConfig {
-            schedules: vec![Child::Constant(ConstantConfig {})],
+            schedules: vec![Child::Constant(ConstantConfig::default())],
             milestones: vec![3],
         };
         assert_eq!(c.validate().unwrap_err().key, "milestones");

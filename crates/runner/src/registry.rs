@@ -10,11 +10,11 @@ use descent_losses::{
 };
 use descent_optim::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, ClipNormConfig,
-    ClipValueConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LbfgsConfig,
-    LinearLrConfig, LogspaceConfig, MultiStepLrConfig, NAdamConfig, NoiseConfig, OneCycleConfig,
-    Optimizer, OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig,
-    RpropConfig, Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform,
-    TransformConfig,
+    ClipValueConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LambdaConfig,
+    LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
+    NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig, PlateauConfig,
+    PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig, Schedule, ScheduleConfig,
+    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -399,6 +399,8 @@ impl Default for Registry {
             .add_schedule::<PlateauConfig>()
             .add_schedule::<SequentialConfig>()
             .add_schedule::<LogspaceConfig>()
+            .add_schedule::<LambdaConfig>()
+            .add_schedule::<MultiplicativeConfig>()
             .add_transform::<ClipNormConfig>()
             .add_transform::<ClipValueConfig>()
             .add_transform::<NoiseConfig>()
