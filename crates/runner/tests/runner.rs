@@ -344,11 +344,12 @@ fn zero_iterations_are_rejected() {
 
 #[test]
 fn unknown_kinds_list_the_known_ones() {
-    let e = config_error(&GOOD.replace("kind = \"sgd\"", "kind = \"adamax\""), &[]);
-    assert_error(&e, 10, "optimizer.kind", "unknown kind `adamax`");
+    let e = config_error(&GOOD.replace("kind = \"sgd\"", "kind = \"adamux\""), &[]);
+    assert_error(&e, 10, "optimizer.kind", "unknown kind `adamux`");
     assert!(
-        e.reason
-            .contains("`adagrad`, `adam`, `adamw`, `lbfgs`, `nadam`, `radam`, `rmsprop`, `sgd`"),
+        e.reason.contains(
+            "`adadelta`, `adagrad`, `adam`, `adamax`, `adamw`, `lbfgs`, `nadam`, `radam`, `rmsprop`, `rprop`, `sgd`"
+        ),
         "{}",
         e.reason
     );
