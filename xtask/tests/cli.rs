@@ -162,7 +162,7 @@ fn bad_configs_exit_non_zero_with_one_clear_line_and_no_panic() {
     std::fs::create_dir_all(&dir).expect("dir");
     let bad = dir.join("bad.toml");
     let text = std::fs::read_to_string(root().join("configs/diag4.toml")).expect("diag4");
-    std::fs::write(&bad, text.replace("kind = \"sgd\"", "kind = \"adamax\"")).expect("write");
+    std::fs::write(&bad, text.replace("kind = \"sgd\"", "kind = \"adamux\"")).expect("write");
     let o = xtask(&[
         "run",
         bad.to_str().expect("utf-8"),
@@ -172,7 +172,7 @@ fn bad_configs_exit_non_zero_with_one_clear_line_and_no_panic() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr.contains("bad.toml:21: `optimizer.kind`: unknown kind `adamax`"),
+        stderr.contains("bad.toml:21: `optimizer.kind`: unknown kind `adamux`"),
         "{stderr}"
     );
     assert!(
