@@ -1,9 +1,9 @@
-//! The lab: everything that runs many experiments (sweeps, suites with performance profiles, and the command line that drives them).
+//! The lab: everything that runs many experiments (sweeps, suites with performance profiles, shards, comparisons, and the command line that drives them).
 //!
 //! The runner (`descent-runner`) runs one experiment; this crate runs many of them and compares
 //! them. [`cli::main`] is the whole command line over any [`descent_runner::Registry`], so a
-//! crate with an optimizer of its own gets `run`, `check`, `sweep`, `report`, `theory` and
-//! `list` for it in one call.
+//! crate with an optimizer of its own gets `run`, `check`, `sweep`, `suite`, `compare`,
+//! `report`, `theory` and `list` for it in one call.
 #![deny(missing_docs)]
 
 pub mod cli;
