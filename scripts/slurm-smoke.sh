@@ -103,6 +103,11 @@ out="$("$work/cluster/slurm/submit.sh")"
 echo "slurm-smoke: $out"
 for _ in $(seq 600); do
   [ -z "$(squeue -h 2>/dev/null)" ] && break
+  # An array task that failed leaves the merge waiting for ever: stop waiting.
+  if squeue -h -o %r 2>/dev/null | grep -q DependencyNeverSatisfied; then
+    scancel --user="$(id -un)" || true
+    break
+  fi
   sleep 1
 done
 if [ -n "$(squeue -h)" ]; then
@@ -111,8 +116,14 @@ if [ -n "$(squeue -h)" ]; then
   exit 1
 fi
 if [ ! -f "$work/cluster/results.csv" ]; then
+  # Did the shards run descent at all? If no shard's log shows its summary line, the cluster
+  # could not launch the jobs (a property of this machine's Slurm, not of descent): skip.
+  if ! grep -qs "runs (" "$work"/cluster/logs/shard-*.out; then
+    tail -5 "$work/slurmd.log" "$work"/cluster/logs/* 2>/dev/null || true
+    skip "the one-node cluster did not launch the jobs (see $work/slurmd.log)"
+  fi
   cat "$work/cluster/logs/"* >&2 || true
-  echo "slurm-smoke: FAILED: the merge job wrote no results.csv" >&2
+  echo "slurm-smoke: FAILED: the shards ran but the merge wrote no results.csv" >&2
   exit 1
 fi
 
