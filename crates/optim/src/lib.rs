@@ -46,6 +46,7 @@ mod step_lr;
 #[cfg(test)]
 mod testing;
 mod transform;
+mod warm_restarts;
 
 pub use adadelta::{Adadelta, AdadeltaConfig};
 pub use adagrad::{Adagrad, AdagradConfig};
@@ -79,3 +80,4 @@ pub use sequential::{Child, Sequential, SequentialConfig};
 pub use sgd::{Sgd, SgdConfig};
 pub use step_lr::{StepLr, StepLrConfig};
 pub use transform::{Transform, TransformConfig};
+pub use warm_restarts::{WarmRestarts, WarmRestartsConfig};

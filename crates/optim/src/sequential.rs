@@ -6,7 +6,7 @@ use crate::cosine::CosineLr;
 use crate::{
     ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LambdaConfig, LinearLrConfig,
     LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig, OneCycleConfig, PolynomialLrConfig,
-    Schedule, ScheduleConfig, StepLrConfig,
+    Schedule, ScheduleConfig, StepLrConfig, WarmRestartsConfig,
 };
 
 /// A schedule inside [`SequentialConfig`]: any built-in one except `plateau` and `sequential`,
@@ -36,6 +36,8 @@ pub enum Child {
     Lambda(LambdaConfig),
     /// `multiplicative`.
     Multiplicative(MultiplicativeConfig),
+    /// `cosine_warm_restarts`.
+    CosineWarmRestarts(WarmRestartsConfig),
 }
 
 impl Child {
@@ -52,6 +54,7 @@ impl Child {
             Child::Logspace(c) => c.validate(),
             Child::Lambda(c) => c.validate(),
             Child::Multiplicative(c) => c.validate(),
+            Child::CosineWarmRestarts(c) => c.validate(),
         }
     }
 
@@ -77,6 +80,7 @@ impl Child {
             Child::Logspace(c) => c.build(base, iterations),
             Child::Lambda(c) => c.build(base, iterations),
             Child::Multiplicative(c) => c.build(base, iterations),
+            Child::CosineWarmRestarts(c) => c.build(base, iterations),
         }
     }
 }

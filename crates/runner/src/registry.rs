@@ -14,7 +14,7 @@ use descent_optim::{
     LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
     NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig, PlateauConfig,
     PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig, Schedule, ScheduleConfig,
-    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
+    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig, WarmRestartsConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -401,6 +401,7 @@ impl Default for Registry {
             .add_schedule::<LogspaceConfig>()
             .add_schedule::<LambdaConfig>()
             .add_schedule::<MultiplicativeConfig>()
+            .add_schedule::<WarmRestartsConfig>()
             .add_transform::<ClipNormConfig>()
             .add_transform::<ClipValueConfig>()
             .add_transform::<NoiseConfig>()
