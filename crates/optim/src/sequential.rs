@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cosine::CosineLr;
 use crate::{
-    ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LambdaConfig, LinearLrConfig,
-    LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig, OneCycleConfig, PolynomialLrConfig,
-    Schedule, ScheduleConfig, StepLrConfig, WarmRestartsConfig,
+    ConstantConfig, CosineLrConfig, CyclicConfig, ExponentialLrConfig, Invalid, LambdaConfig,
+    LinearLrConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig, OneCycleConfig,
+    PolynomialLrConfig, Schedule, ScheduleConfig, StepLrConfig, WarmRestartsConfig,
 };
 
 /// A schedule inside [`SequentialConfig`]: any built-in one except `plateau` and `sequential`,
@@ -38,6 +38,8 @@ pub enum Child {
     Multiplicative(MultiplicativeConfig),
     /// `cosine_warm_restarts`.
     CosineWarmRestarts(WarmRestartsConfig),
+    /// `cyclic`.
+    Cyclic(CyclicConfig),
 }
 
 impl Child {
@@ -55,6 +57,7 @@ impl Child {
             Child::Lambda(c) => c.validate(),
             Child::Multiplicative(c) => c.validate(),
             Child::CosineWarmRestarts(c) => c.validate(),
+            Child::Cyclic(c) => c.validate(),
         }
     }
 
@@ -81,6 +84,7 @@ impl Child {
             Child::Lambda(c) => c.build(base, iterations),
             Child::Multiplicative(c) => c.build(base, iterations),
             Child::CosineWarmRestarts(c) => c.build(base, iterations),
+            Child::Cyclic(c) => c.build(base, iterations),
         }
     }
 }

@@ -10,11 +10,12 @@ use descent_losses::{
 };
 use descent_optim::{
     AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, ClipNormConfig,
-    ClipValueConfig, ConstantConfig, CosineLrConfig, ExponentialLrConfig, Invalid, LambdaConfig,
-    LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
-    NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig, PlateauConfig,
-    PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig, Schedule, ScheduleConfig,
-    SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig, WarmRestartsConfig,
+    ClipValueConfig, ConstantConfig, CosineLrConfig, CyclicConfig, ExponentialLrConfig, Invalid,
+    LambdaConfig, LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig,
+    MultiplicativeConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
+    PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig, Schedule,
+    ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
+    WarmRestartsConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -402,6 +403,7 @@ impl Default for Registry {
             .add_schedule::<LambdaConfig>()
             .add_schedule::<MultiplicativeConfig>()
             .add_schedule::<WarmRestartsConfig>()
+            .add_schedule::<CyclicConfig>()
             .add_transform::<ClipNormConfig>()
             .add_transform::<ClipValueConfig>()
             .add_transform::<NoiseConfig>()
