@@ -9,13 +9,13 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, ClipNormConfig,
-    ClipValueConfig, ConstantConfig, CosineLrConfig, CyclicConfig, ExponentialLrConfig, Invalid,
-    LambdaConfig, LbfgsConfig, LinearLrConfig, LogspaceConfig, MultiStepLrConfig,
-    MultiplicativeConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
-    PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig, Schedule,
-    ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform, TransformConfig,
-    WarmRestartsConfig,
+    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, AsgdConfig,
+    ClipNormConfig, ClipValueConfig, ConstantConfig, CosineLrConfig, CyclicConfig,
+    ExponentialLrConfig, Invalid, LambdaConfig, LbfgsConfig, LinearLrConfig, LogspaceConfig,
+    MultiStepLrConfig, MultiplicativeConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer,
+    OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig,
+    Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform,
+    TransformConfig, WarmRestartsConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -389,6 +389,7 @@ impl Default for Registry {
             .add_optimizer::<AdadeltaConfig>()
             .add_optimizer::<AdamaxConfig>()
             .add_optimizer::<RpropConfig>()
+            .add_optimizer::<AsgdConfig>()
             .add_schedule::<ConstantConfig>()
             .add_schedule::<StepLrConfig>()
             .add_schedule::<MultiStepLrConfig>()

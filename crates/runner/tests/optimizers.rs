@@ -255,7 +255,7 @@ proptest! {
         for (kind, lr) in [
             ("sgd", 0.1), ("adam", 0.01), ("adamw", 0.01), ("rmsprop", 0.01), ("adagrad", 0.1),
             ("nadam", 0.01), ("radam", 0.01), ("lbfgs", 0.1), ("adadelta", 1.0),
-            ("adamax", 0.01), ("rprop", 0.01),
+            ("adamax", 0.01), ("rprop", 0.01), ("asgd", 0.1),
         ] {
             let (summary, c, _) = run(&text, &[&format!("optimizer.kind={kind}"), &format!("optimizer.lr={lr}")]);
             let first = c.records[0].loss;

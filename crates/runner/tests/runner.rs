@@ -348,7 +348,7 @@ fn unknown_kinds_list_the_known_ones() {
     assert_error(&e, 10, "optimizer.kind", "unknown kind `adamux`");
     assert!(
         e.reason.contains(
-            "`adadelta`, `adagrad`, `adam`, `adamax`, `adamw`, `lbfgs`, `nadam`, `radam`, `rmsprop`, `rprop`, `sgd`"
+            "`adadelta`, `adagrad`, `adam`, `adamax`, `adamw`, `asgd`, `lbfgs`, `nadam`, `radam`, `rmsprop`, `rprop`, `sgd`"
         ),
         "{}",
         e.reason
