@@ -536,8 +536,12 @@ fn suite_runs_the_quick_suite_resumes_and_names_mistakes() {
         assert!(out.join(f).is_file(), "{f}");
     }
     assert!(stdout.contains("score"), "{stdout}");
-    let again = xtask(&["suite", "suites/quick.toml", "--out", dir]);
+    let again = xtask(&["suite", "suites/quick.toml", "--out", dir, "--quiet"]);
     let stdout = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        !stdout.contains("[1]"),
+        "--quiet prints no line per run: {stdout}"
+    );
     let total = stdout
         .lines()
         .last()

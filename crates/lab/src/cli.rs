@@ -175,6 +175,9 @@ pub struct SweepArgs {
     /// `sweep merge` combines the shards' directories.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// No line per run: only the last line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// `sweep`'s own subcommands.
@@ -229,6 +232,9 @@ pub struct SuiteArgs {
     /// With --emit: at most this many tasks at once (`--array=1-N%K`).
     #[arg(long, value_name = "K", requires = "emit")]
     pub parallel: Option<usize>,
+    /// No line per run: only the scores and the last line.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// The schedulers `--emit` writes for.
@@ -528,7 +534,11 @@ fn sweep(
         png,
         ..RunOptions::default()
     };
+    let quiet = args.quiet;
     let progress = |row: &SweepRow, total: usize| {
+        if quiet {
+            return;
+        }
         say!(
             "[{}/{total}] {} seed {}: {} after {} iterations, final loss {:.4e}, relative error {:.3e}",
             row.run,
@@ -616,8 +626,12 @@ fn suite(args: SuiteArgs, registry: &Registry) -> anyhow::Result<ExitCode> {
     );
     let count = std::sync::atomic::AtomicUsize::new(0);
     let unit = spec.budget.unit();
+    let quiet = args.quiet;
     let progress = |r: &SuiteRow, reused: bool| {
         let k = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        if quiet {
+            return;
+        }
         let outcome = match r.cost(spec.budget) {
             Some(c) => format!("solved in {c} {unit}"),
             None => format!(
