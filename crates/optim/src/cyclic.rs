@@ -174,18 +174,7 @@ impl ScheduleConfig for CyclicConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(values: &[&str]) -> Vec<f64> {
-        values
-            .iter()
-            .map(|h| {
-                let (m, e) = h.trim_start_matches("0x1.").split_once('p').expect("hex");
-                let m = u64::from_str_radix(m, 16).expect("mantissa");
-                let e: i32 = e.parse().expect("exponent");
-                f64::from_bits(((1023 + e) as u64) << 52 | m)
-            })
-            .collect()
-    }
+    use crate::testing::torch_hex;
 
     /// The rates and momenta of 14 iterations.
     fn run(c: &CyclicConfig) -> (Vec<f64>, Vec<f64>) {
@@ -212,7 +201,7 @@ mod tests {
         let (lr, m) = run(&triangular);
         assert_eq!(
             lr,
-            hex(&[
+            torch_hex(&[
                 "0x1.47ae147ae147bp-7",
                 "0x1.47ae147ae147dp-5",
                 "0x1.1eb851eb851ebp-4",
@@ -231,7 +220,7 @@ mod tests {
         );
         assert_eq!(
             m,
-            hex(&[
+            torch_hex(&[
                 "0x1.ccccccccccccdp-1",
                 "0x1.bbbbbbbbbbbbcp-1",
                 "0x1.aaaaaaaaaaaabp-1",
@@ -259,7 +248,7 @@ mod tests {
         let (lr, m) = run(&triangular2);
         assert_eq!(
             lr,
-            hex(&[
+            torch_hex(&[
                 "0x1.47ae147ae147bp-7",
                 "0x1.c28f5c28f5c29p-5",
                 "0x1.9999999999999p-4",
@@ -278,7 +267,7 @@ mod tests {
         );
         assert_eq!(
             m,
-            hex(&[
+            torch_hex(&[
                 "0x1.ccccccccccccdp-1",
                 "0x1.b333333333334p-1",
                 "0x1.999999999999ap-1",
@@ -308,7 +297,7 @@ mod tests {
         let (lr, m) = run(&exp_range);
         assert_eq!(
             lr,
-            hex(&[
+            torch_hex(&[
                 "0x1.47ae147ae147bp-7",
                 "0x1.9db22d0e56043p-5",
                 "0x1.538ef34d6a162p-4",
@@ -327,7 +316,7 @@ mod tests {
         );
         assert_eq!(
             m,
-            hex(&[
+            torch_hex(&[
                 "0x1.e666666666666p-1",
                 "0x1.accccccccccccp-1",
                 "0x1.7eb851eb851ebp-1",

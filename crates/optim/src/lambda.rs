@@ -104,25 +104,14 @@ impl ScheduleConfig for MultiplicativeConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::lrs;
+    use crate::testing::{lrs, torch_hex};
 
-    /// PyTorch 2.15's learning rates (`float.hex()`) for lr 0.1 and `lambda t: 0.95 ** t`, the
-    /// first six iterations.
-    fn hex(values: &[&str]) -> Vec<f64> {
-        values
-            .iter()
-            .map(|h| {
-                let (mantissa, exp) = h.trim_start_matches("0x1.").split_once("p").expect("hex");
-                let m = u64::from_str_radix(mantissa, 16).expect("mantissa");
-                let e: i32 = exp.parse().expect("exponent");
-                f64::from_bits(((1023 + e) as u64) << 52 | m)
-            })
-            .collect()
-    }
+    // The references are PyTorch 2.15's learning rates (`float.hex()`) for lr 0.1 and
+    // `lr_lambda = lambda t: 0.95 ** t`, the first six iterations.
 
     #[test]
     fn lambda_is_torchs_lambdalr() {
-        let torch = hex(&[
+        let torch = torch_hex(&[
             "0x1.999999999999ap-4",
             "0x1.851eb851eb852p-4",
             "0x1.71a9fbe76c8b4p-4",
@@ -138,7 +127,7 @@ mod tests {
 
     #[test]
     fn multiplicative_is_torchs_multiplicativelr() {
-        let torch = hex(&[
+        let torch = torch_hex(&[
             "0x1.999999999999ap-4",
             "0x1.851eb851eb852p-4",
             "0x1.5f2e48e8a71dep-4",

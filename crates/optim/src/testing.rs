@@ -52,3 +52,17 @@ pub(crate) fn lrs<C: crate::ScheduleConfig>(config: &C, base: f64, n: usize) -> 
         })
         .collect()
 }
+
+/// Python's `float.hex()` strings of normal numbers (`0x1.999999999999ap-4`) as `f64`s: how the
+/// tests keep PyTorch's reference values exactly.
+pub(crate) fn torch_hex(values: &[&str]) -> Vec<f64> {
+    values
+        .iter()
+        .map(|h| {
+            let (m, e) = h.trim_start_matches("0x1.").split_once('p').expect("hex");
+            let m = u64::from_str_radix(m, 16).expect("mantissa");
+            let e: i32 = e.parse().expect("exponent");
+            f64::from_bits(((1023 + e) as u64) << 52 | m)
+        })
+        .collect()
+}

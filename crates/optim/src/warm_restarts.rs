@@ -93,20 +93,10 @@ impl ScheduleConfig for WarmRestartsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::lrs;
+    use crate::testing::{lrs, torch_hex};
 
-    /// PyTorch 2.15's rates (`float.hex()`), lr 0.1, the first twelve iterations.
-    fn hex(values: &[&str]) -> Vec<f64> {
-        values
-            .iter()
-            .map(|h| {
-                let (m, e) = h.trim_start_matches("0x1.").split_once('p').expect("hex");
-                let m = u64::from_str_radix(m, 16).expect("mantissa");
-                let e: i32 = e.parse().expect("exponent");
-                f64::from_bits(((1023 + e) as u64) << 52 | m)
-            })
-            .collect()
-    }
+    // The references are PyTorch 2.15's learning rates (`float.hex()`) for lr 0.1, the first
+    // twelve iterations.
 
     #[test]
     fn restarts_every_t_0_iterations_as_torch() {
@@ -115,7 +105,7 @@ mod tests {
             "0x1.3333333333334p-4",
             "0x1.999999999999dp-6",
         );
-        let torch = hex(&[a, b, c, a, b, c, a, b, c, a, b, c]);
+        let torch = torch_hex(&[a, b, c, a, b, c, a, b, c, a, b, c]);
         let config = WarmRestartsConfig {
             t_0: 3,
             t_mult: 1,
@@ -126,7 +116,7 @@ mod tests {
 
     #[test]
     fn periods_grow_by_t_mult_as_torch() {
-        let torch = hex(&[
+        let torch = torch_hex(&[
             "0x1.999999999999ap-4",
             "0x1.c28f5c28f5c2ap-5",
             "0x1.999999999999ap-4",
