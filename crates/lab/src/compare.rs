@@ -226,7 +226,7 @@ fn page(runs: &[RunRead], out: &Path, figures: &[(String, String, &str)]) -> Str
             escape(&l.dir),
             escape(&l.problem),
             escape(&l.optimizer),
-            l.lr.map_or_else(|| "-".into(), |v| v.to_string()),
+            l.lr.map_or_else(|| "-".into(), |v| sci(v, 4)),
             escape(&l.schedule),
             escape(&l.dtype),
             l.seed,

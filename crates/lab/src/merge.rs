@@ -58,43 +58,26 @@ pub(crate) fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Merge the shard directories `dirs` into `out`: they must hold shards of one suite (the same
-/// text), every shard once; their runs are copied into `out` (unless it is one of them) and
-/// their rows put in the suite's order. The suite and the rows, for
-/// [`crate::write_suite_files`].
-pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(SuiteSpec, Vec<SuiteRow>)> {
-    let Some(first) = dirs.first() else {
-        bail!("suite merge: give the shards' directories");
-    };
-    let metas: Vec<SuiteMeta> = dirs
-        .iter()
-        .map(|d| read_meta(d))
-        .collect::<Result<_, _>>()?;
-    let base = &metas[0];
+/// Check that `shards` (each directory with the slice it holds) are every shard of one split,
+/// once each; `what` (`suite`, `sweep`) names what they hold in the errors.
+pub(crate) fn check_split(shards: &[(&Path, Option<Shard>)], what: &str) -> anyhow::Result<()> {
     let mut seen = Vec::new();
     let mut count = None;
-    for (dir, meta) in dirs.iter().zip(&metas) {
-        if meta.suite_text != base.suite_text {
+    for (dir, shard) in shards {
+        let Some(shard) = shard else {
             bail!(
-                "{} ran another suite (or another version of it) than {}: merge shards of one suite",
-                dir.display(),
-                first.display()
-            );
-        }
-        let Some(shard) = meta.shard else {
-            bail!(
-                "{} holds a whole suite, not a shard: nothing to merge",
+                "{} holds a whole {what}, not a shard: nothing to merge",
                 dir.display()
             );
         };
-        if *count.get_or_insert(shard.count) != shard.count {
+        let first = *count.get_or_insert(shard.count);
+        if first != shard.count {
             bail!(
-                "{} is shard {}/{}, {} is of {} shards: merge shards of one split",
+                "{} is shard {}/{}, and {} is of {first} shards: merge the shards of one split",
                 dir.display(),
                 shard.index,
                 shard.count,
-                first.display(),
-                count.unwrap_or(0)
+                shards[0].0.display()
             );
         }
         if seen.contains(&shard.index) {
@@ -118,6 +101,37 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(SuiteSpec, Vec<Sui
             missing.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Merge the shard directories `dirs` into `out`: they must hold shards of one suite (the same
+/// text), every shard once; their runs are copied into `out` (unless it is one of them) and
+/// their rows put in the suite's order. The suite and the rows, for
+/// [`crate::write_suite_files`].
+pub fn merge(dirs: &[PathBuf], out: &Path) -> anyhow::Result<(SuiteSpec, Vec<SuiteRow>)> {
+    let Some(first) = dirs.first() else {
+        bail!("suite merge: give the shards' directories");
+    };
+    let metas: Vec<SuiteMeta> = dirs
+        .iter()
+        .map(|d| read_meta(d))
+        .collect::<Result<_, _>>()?;
+    let base = &metas[0];
+    for (dir, meta) in dirs.iter().zip(&metas) {
+        if meta.suite_text != base.suite_text {
+            bail!(
+                "{} ran another suite (or another version of it) than {}: merge shards of one suite",
+                dir.display(),
+                first.display()
+            );
+        }
+    }
+    let shards: Vec<(&Path, Option<Shard>)> = dirs
+        .iter()
+        .zip(&metas)
+        .map(|(d, m)| (d.as_path(), m.shard))
+        .collect();
+    check_split(&shards, "suite")?;
     let spec = SuiteSpec::from_text(&base.suite_file, &base.suite_text)?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
     let out_real = out.canonicalize()?;

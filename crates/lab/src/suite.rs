@@ -565,9 +565,13 @@ fn run_all(
             .map(|t| prepare(spec, t, root, registry))
             .collect();
         let mut out: Vec<Option<(SuiteRow, bool)>> = trials.iter().map(|_| None).collect();
-        let cap = lanes_per_loop(trials.len(), options.jobs.or(spec.jobs));
         // The trials to run, grouped by problem (a group's lanes share it), as many a group as
         // spread them over the threads (at most MAX_LANES).
+        let running = prepared
+            .iter()
+            .filter(|p| matches!(p, Prepared::Ready(..)))
+            .count();
+        let cap = lanes_per_loop(running, options.jobs.or(spec.jobs));
         let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
         let mut ready = Vec::new();
         for (k, p) in prepared.into_iter().enumerate() {

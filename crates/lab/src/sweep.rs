@@ -273,7 +273,12 @@ pub fn run_sweep(
     // built, one exact answer; a point whose config cannot be built is refused, with its reason.
     let mut groups: Vec<Group> = Vec::new();
     let mut refused: Vec<(usize, String)> = Vec::new();
-    let cap = lanes_per_loop(planned.len(), spec.jobs);
+    let running = planned
+        .iter()
+        .enumerate()
+        .filter(|(i, (_, _, resolved, _))| mine(*i) && resolved.is_ok())
+        .count();
+    let cap = lanes_per_loop(running, spec.jobs);
     let load = |sets: &[String]| Config::load(path, sets, registry);
     for (i, (_, _, resolved, sets)) in planned.iter().enumerate() {
         if !mine(i) {
@@ -540,7 +545,6 @@ pub fn merge_sweep(dirs: &[PathBuf], out: &Path, png: bool) -> anyhow::Result<Ve
         })
         .collect::<anyhow::Result<_>>()?;
     let base = &metas[0];
-    let mut seen = Vec::new();
     for (d, m) in dirs.iter().zip(&metas) {
         let same = SweepMeta {
             shard: base.shard,
@@ -553,34 +557,13 @@ pub fn merge_sweep(dirs: &[PathBuf], out: &Path, png: bool) -> anyhow::Result<Ve
             d.display(),
             dirs[0].display()
         );
-        let Some(s) = m.shard else {
-            anyhow::bail!("{} holds a whole sweep, not a shard", d.display());
-        };
-        anyhow::ensure!(
-            base.shard.is_some_and(|b| b.count == s.count),
-            "{} is shard {}/{}: merge the shards of one split",
-            d.display(),
-            s.index,
-            s.count
-        );
-        anyhow::ensure!(
-            !seen.contains(&s.index),
-            "shard {}/{} is given twice",
-            s.index,
-            s.count
-        );
-        seen.push(s.index);
     }
-    let count = base.shard.map_or(1, |s| s.count);
-    let missing: Vec<String> = (1..=count)
-        .filter(|i| !seen.contains(i))
-        .map(|i| format!("{i}/{count}"))
+    let shards: Vec<(&Path, Option<Shard>)> = dirs
+        .iter()
+        .zip(&metas)
+        .map(|(d, m)| (d.as_path(), m.shard))
         .collect();
-    anyhow::ensure!(
-        missing.is_empty(),
-        "shard(s) {} missing: give every shard's directory",
-        missing.join(", ")
-    );
+    crate::merge::check_split(&shards, "sweep")?;
     std::fs::create_dir_all(out).with_context(|| format!("{}", out.display()))?;
     let keys: Vec<&str> = base.axes.iter().map(|a| a.key.as_str()).collect();
     let mut rows = Vec::new();
@@ -867,8 +850,10 @@ struct AxisData {
     best: Option<usize>,
 }
 
-/// The final loss of every run against axis `k`, a series per combination of the other axes'
-/// values, and the best finished run; `None` when the axis is not numeric or has one value.
+/// The final loss of every run that ran against axis `k`, a series per combination of the other
+/// axes' values, and the best finished run; `None` when the axis is not numeric or has one value.
+/// A point refused before it ran (a bad config, such as a negative lr) has no loss to draw, and
+/// its value would take a log axis away from the others: it is left out (sweep.csv lists it).
 fn axis_picture(spec: &SweepSpec, k: usize, rows: &[SweepRow]) -> Option<AxisData> {
     let axis = &spec.axes[k];
     let numeric = |v: &Value| match v {
@@ -882,7 +867,7 @@ fn axis_picture(spec: &SweepSpec, k: usize, rows: &[SweepRow]) -> Option<AxisDat
     }
     let mut series: Vec<String> = Vec::new();
     let mut points = Vec::new();
-    for r in rows {
+    for r in rows.iter().filter(|r| !r.dir.is_empty()) {
         let x = r.values.get(k)?.parse::<f64>().ok()?;
         let others = spec
             .axes

@@ -133,11 +133,10 @@ impl ScheduleConfig for CyclicConfig {
         if let Some(b) = self.base_lr {
             positive("base_lr", b)?;
         }
-        if self.step_size_up == 0 && self.step_size_down.is_none_or(|d| d == 0) {
-            return Err(Invalid::new(
-                "step_size_up",
-                "a cycle needs at least one iteration",
-            ));
+        if self.step_size_up == 0 {
+            // The rising half's scale is x / (up / total): 0 / 0 at the start of every cycle
+            // (torch raises ZeroDivisionError).
+            return Err(Invalid::new("step_size_up", "must be at least 1"));
         }
         positive("gamma", self.gamma)?;
         for (key, m) in [
@@ -336,8 +335,17 @@ mod tests {
     }
 
     #[test]
-    fn max_lr_is_required() {
+    fn max_lr_is_required_and_the_cycle_must_rise() {
         let e = CyclicConfig::default().validate().expect_err("no max_lr");
         assert_eq!(e.key, "max_lr");
+        let e = CyclicConfig {
+            max_lr: 0.1,
+            step_size_up: 0,
+            step_size_down: Some(3),
+            ..Default::default()
+        }
+        .validate()
+        .expect_err("no rising half");
+        assert_eq!(e.key, "step_size_up");
     }
 }

@@ -350,8 +350,11 @@ impl Experiment {
             lane.active = false;
             return Ok(());
         }
+        // The relative error at this iterate, computed once for the stop rule and the checkpoint.
+        let mut rel_error = None;
         if let Some(x) = c.stop.rel_error_below {
             let rel = self.rel_error_at(&lane.params)?;
+            rel_error = Some(rel);
             if rel < x {
                 lane.stop = StopReason::RelErrorBelow;
                 lane.message = Some(format!(
@@ -374,7 +377,7 @@ impl Experiment {
                 target,
                 record,
                 &lane.label,
-                self.rel_error_at(&lane.params).unwrap_or(f64::NAN),
+                rel_error.unwrap_or_else(|| self.rel_error_at(&lane.params).unwrap_or(f64::NAN)),
             )?;
         }
         lane.objective.transform(&mut lane.grads);
