@@ -4,7 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
-use crate::host::{StepCount, pow};
+use crate::host::{StepCount, maximum, pow};
 use crate::moments::weight_decay;
 use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, lerp};
@@ -86,15 +86,6 @@ impl<F: Real> Adamax<F> {
             exp_inf: Vec::new(),
             scratch: Vec::new(),
         }
-    }
-}
-
-/// torch.maximum: the larger, NaN when either is NaN (Rust's `max` would drop the NaN).
-fn maximum<F: Real>(a: F, b: F) -> F {
-    if a.is_nan() || b.is_nan() {
-        F::nan()
-    } else {
-        if a > b { a } else { b }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::config::{check_lr, check_non_negative};
 use crate::host::{StepCount, pow};
 use crate::moments::weight_decay;
 use crate::optimizer::{check_shapes, load_gradient};
-use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
+use crate::{Averaged, Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
 /// Config of [`Asgd`], with torch.optim.ASGD's keys and defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,6 +134,13 @@ impl<F: Real> Optimizer<F> for Asgd<F> {
         self.eta = Some((lr / pow(1.0 + c.lambd * lr * t, c.alpha)) as f32);
         self.mu = (1.0 / (t - c.t0).max(1.0)) as f32;
         Ok(())
+    }
+
+    fn averaged(&self) -> Option<Averaged<'_, F>> {
+        (!self.ax.is_empty()).then_some(Averaged {
+            point: &self.ax,
+            is_answer: false,
+        })
     }
 }
 

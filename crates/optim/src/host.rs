@@ -1,4 +1,4 @@
-//! Host-side arithmetic shared by the optimizers: Python's `pow` and torch's float32 step counter.
+//! Host-side arithmetic shared by the optimizers: Python's `pow`, torch's float32 step counter and torch.sign.
 
 /// `base ** exp` as Python computes it (glibc `pow`); `black_box` keeps LLVM from rewriting it
 /// into a `sqrt` or a product, which round differently (torch-optim.md, rule R6).
@@ -16,5 +16,27 @@ impl StepCount {
     pub(crate) fn advance(&mut self) -> f64 {
         self.0 += 1.0;
         f64::from(self.0)
+    }
+}
+
+/// torch.sign: -1, 0 or 1 (a signed zero for a zero), NaN for NaN.
+pub(crate) fn sign<F: descent_tensor::Real>(x: F) -> F {
+    if x > F::zero() {
+        F::one()
+    } else if x < F::zero() {
+        -F::one()
+    } else {
+        x * F::zero()
+    }
+}
+
+/// torch.maximum: the larger, NaN when either is NaN (Rust's `max` would drop the NaN).
+pub(crate) fn maximum<F: descent_tensor::Real>(a: F, b: F) -> F {
+    if a.is_nan() || b.is_nan() {
+        F::nan()
+    } else if a > b {
+        a
+    } else {
+        b
     }
 }

@@ -33,6 +33,48 @@ impl<F> Closure<F> for NoClosure {
     }
 }
 
+/// A parameter's shape. Every parameter in descent is a matrix (a vector is `n x 1`), stored
+/// row-major; matrix-aware optimizers (Muon, Shampoo, SOAP, Adafactor) need the two sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape {
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+}
+
+impl Shape {
+    /// A `rows x cols` shape.
+    pub fn new(rows: usize, cols: usize) -> Self {
+        Self { rows, cols }
+    }
+
+    /// The shape a parameter of `len` values has when nobody said: a column vector.
+    pub fn column(len: usize) -> Self {
+        Self { rows: len, cols: 1 }
+    }
+
+    /// The number of entries.
+    pub fn len(&self) -> usize {
+        self.rows * self.cols
+    }
+
+    /// Whether the shape has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The averaged iterate an optimizer keeps beside its parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Averaged<'a, F> {
+    /// One buffer per parameter, shaped like the parameters.
+    pub point: &'a [Vec<F>],
+    /// Whether the method's answer is this point rather than the parameters (schedule-free's `x`,
+    /// where the gradient is taken at `y`); ASGD's average is a by-product (`false`).
+    pub is_answer: bool,
+}
+
 /// A gradient-based optimizer over parameters of element type `F` (`f32` or `f64`).
 ///
 /// Parameters and gradients are host buffers, flattened row-major, one `Vec` per parameter, in the
@@ -57,6 +99,33 @@ pub trait Optimizer<F: Real>: Send {
     fn set_momentum(&mut self, momentum: f64) -> bool {
         let _ = momentum;
         false
+    }
+
+    /// The parameters' shapes, in order, told once before the first step. Matrix-aware methods
+    /// keep them; the default ignores them. An optimizer never told treats each parameter as a
+    /// column vector ([`Shape::column`]). Fails when a shape does not suit the method.
+    fn set_shapes(&mut self, shapes: &[Shape]) -> Result<(), OptimError> {
+        let _ = shapes;
+        Ok(())
+    }
+
+    /// The averaged iterate the method keeps, if it keeps one (ASGD's `ax`, schedule-free's `x`);
+    /// `None` by default. The runner records its loss and error beside the iterate's.
+    fn averaged(&self) -> Option<Averaged<'_, F>> {
+        None
+    }
+}
+
+/// The shape of parameter `index` among `shapes` (a column vector when none was told), checked
+/// against its length.
+pub(crate) fn shape_of(shapes: &[Shape], index: usize, len: usize) -> Result<Shape, OptimError> {
+    match shapes.get(index) {
+        None => Ok(Shape::column(len)),
+        Some(s) if s.len() == len => Ok(*s),
+        Some(s) => Err(OptimError::Shape {
+            index,
+            reason: format!("told {} x {} but it has {len} values", s.rows, s.cols),
+        }),
     }
 }
 

@@ -4,6 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::check_lr;
+use crate::host::sign;
 use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 
@@ -93,17 +94,6 @@ impl<F: Real> Rprop<F> {
             step_size: Vec::new(),
             scratch: Vec::new(),
         }
-    }
-}
-
-/// torch.sign: -1, 0 or 1, NaN for NaN.
-fn sign<F: Real>(x: F) -> F {
-    if x > F::zero() {
-        F::one()
-    } else if x < F::zero() {
-        -F::one()
-    } else {
-        x * F::zero()
     }
 }
 

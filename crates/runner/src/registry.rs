@@ -9,13 +9,14 @@ use descent_losses::{
     HuberConfig, LogCoshConfig, Loss, LossConfig, MaeConfig, MseConfig, SseConfig,
 };
 use descent_optim::{
-    AdadeltaConfig, AdagradConfig, AdamConfig, AdamWConfig, AdamaxConfig, AsgdConfig,
-    ClipNormConfig, ClipValueConfig, ConstantConfig, CosineLrConfig, CyclicConfig,
-    ExponentialLrConfig, Invalid, LambdaConfig, LbfgsConfig, LinearLrConfig, LogspaceConfig,
-    MultiStepLrConfig, MultiplicativeConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer,
-    OptimizerConfig, PlateauConfig, PolynomialLrConfig, RAdamConfig, RmsPropConfig, RpropConfig,
-    Schedule, ScheduleConfig, SequentialConfig, SgdConfig, StepLrConfig, Transform,
-    TransformConfig, WarmRestartsConfig,
+    AdaBeliefConfig, AdadeltaConfig, AdafactorConfig, AdagradConfig, AdamConfig, AdamWConfig,
+    AdamaxConfig, AsgdConfig, ClipNormConfig, ClipValueConfig, ConstantConfig, CosineLrConfig,
+    CyclicConfig, ExponentialLrConfig, Invalid, LambConfig, LambdaConfig, LbfgsConfig,
+    LinearLrConfig, LionConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
+    MuonConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
+    PlateauConfig, PolynomialLrConfig, ProdigyConfig, RAdamConfig, RmsPropConfig, RpropConfig,
+    Schedule, ScheduleConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SequentialConfig,
+    SgdConfig, StepLrConfig, Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -390,6 +391,16 @@ impl Default for Registry {
             .add_optimizer::<AdamaxConfig>()
             .add_optimizer::<RpropConfig>()
             .add_optimizer::<AsgdConfig>()
+            .add_optimizer::<AdafactorConfig>()
+            .add_optimizer::<MuonConfig>()
+            .add_optimizer::<MuonKellerConfig>()
+            .add_optimizer::<LionConfig>()
+            .add_optimizer::<AdaBeliefConfig>()
+            .add_optimizer::<LambConfig>()
+            .add_optimizer::<YogiConfig>()
+            .add_optimizer::<ProdigyConfig>()
+            .add_optimizer::<ScheduleFreeSgdConfig>()
+            .add_optimizer::<ScheduleFreeAdamWConfig>()
             .add_schedule::<ConstantConfig>()
             .add_schedule::<StepLrConfig>()
             .add_schedule::<MultiStepLrConfig>()
