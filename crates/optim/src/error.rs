@@ -14,4 +14,7 @@ pub enum OptimError {
         /// What does not fit.
         reason: String,
     },
+    /// A numerical routine (an eigendecomposition) failed.
+    #[error("{0}")]
+    Numeric(String),
 }

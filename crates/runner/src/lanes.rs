@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use descent_optim::{Optimizer, Schedule};
+use descent_optim::{Optimizer, Schedule, Shape};
 use descent_tensor::Matrix;
 use toml::Table;
 
@@ -214,7 +214,16 @@ impl Experiment {
                 .collect(),
             evaluations: 0,
         };
-        let optimizer = F::optimizer(c.optimizer.as_ref());
+        let mut optimizer = F::optimizer(c.optimizer.as_ref());
+        let shapes: Vec<Shape> = self
+            .problem
+            .parameters()
+            .iter()
+            .map(|p| Shape::new(p.rows, p.cols))
+            .collect();
+        optimizer
+            .set_shapes(&shapes)
+            .map_err(|e| anyhow::anyhow!("optimizer: {e}"))?;
         let schedule = c
             .schedule
             .build(c.optimizer.lr(), c.iterations)

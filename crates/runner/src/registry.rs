@@ -13,10 +13,11 @@ use descent_optim::{
     AdamaxConfig, AsgdConfig, ClipNormConfig, ClipValueConfig, ConstantConfig, CosineLrConfig,
     CyclicConfig, ExponentialLrConfig, Invalid, LambConfig, LambdaConfig, LbfgsConfig,
     LinearLrConfig, LionConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
-    MuonConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer, OptimizerConfig,
-    PlateauConfig, PolynomialLrConfig, ProdigyConfig, RAdamConfig, RmsPropConfig, RpropConfig,
-    Schedule, ScheduleConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig, SequentialConfig,
-    SgdConfig, StepLrConfig, Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
+    MuonConfig, MuonKellerConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer,
+    OptimizerConfig, PlateauConfig, PolynomialLrConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
+    RpropConfig, Schedule, ScheduleConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
+    SequentialConfig, SgdConfig, ShampooConfig, SoapConfig, StepLrConfig, Transform,
+    TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -401,6 +402,8 @@ impl Default for Registry {
             .add_optimizer::<ProdigyConfig>()
             .add_optimizer::<ScheduleFreeSgdConfig>()
             .add_optimizer::<ScheduleFreeAdamWConfig>()
+            .add_optimizer::<ShampooConfig>()
+            .add_optimizer::<SoapConfig>()
             .add_schedule::<ConstantConfig>()
             .add_schedule::<StepLrConfig>()
             .add_schedule::<MultiStepLrConfig>()
