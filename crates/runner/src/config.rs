@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use descent_optim::AverageConfig;
 use descent_tensor::{DeviceKind, Dtype, MatrixSource, RngKind};
 use serde::{Deserialize, Serialize};
 use toml::Table;
@@ -260,6 +261,8 @@ struct RawConfig {
     schedule: Table,
     #[serde(default)]
     transform: Vec<Table>,
+    #[serde(default)]
+    average: Option<AverageConfig>,
     /// `[sweep]`: read by `cargo xtask sweep`; a single run ignores it.
     #[serde(default)]
     #[allow(dead_code)]
@@ -331,6 +334,8 @@ pub struct Config {
     pub schedule: Box<dyn ScheduleFactory>,
     /// The gradient transforms, in order.
     pub transforms: Vec<Box<dyn TransformFactory>>,
+    /// `[average]`: an averaged iterate recorded beside the run's (none by default).
+    pub average: Option<AverageConfig>,
     /// Where the config came from, for locating errors found later (e.g. while building the problem).
     pub doc: Document,
 }
@@ -443,6 +448,9 @@ impl Config {
             iterations: None,
             ..raw.stop.clone()
         };
+        if let Some(Err(e)) = raw.average.as_ref().map(AverageConfig::validate) {
+            return Err(doc.error_at(&format!("average.{}", e.key), e.reason));
+        }
         if let Err(e) = raw.device.candle() {
             return Err(doc.error_at("device", e.to_string()));
         }
@@ -542,6 +550,7 @@ impl Config {
             optimizer,
             schedule,
             transforms,
+            average: raw.average.clone(),
             file: file.to_path_buf(),
             name,
             seed: raw.seed,
@@ -788,6 +797,9 @@ impl Config {
         );
         if let Ok(stop) = toml::Value::try_from(&self.stop) {
             put("stop", stop);
+        }
+        if let Some(Ok(average)) = self.average.as_ref().map(toml::Value::try_from) {
+            put("average", average);
         }
         put("dtype", toml::Value::String(self.dtype.name().into()));
         put("gradient", toml::Value::String(self.gradient.name().into()));

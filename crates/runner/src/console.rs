@@ -180,6 +180,23 @@ impl Observer for Console {
                 sci(s.rel_error, 3)
             ),
         );
+        if let Some(a) = &s.average {
+            line(
+                "average",
+                format!(
+                    "{}{}: loss {}, max abs {}, relative Frobenius {}",
+                    a.source,
+                    if a.is_answer {
+                        " (the method's answer, above)"
+                    } else {
+                        ""
+                    },
+                    sci(a.final_loss, 5),
+                    sci(a.max_abs_error, 3),
+                    sci(a.rel_error, 3)
+                ),
+            );
+        }
         for fact in &s.facts {
             line(&fact.label, fact.value.clone());
         }

@@ -38,6 +38,9 @@ pub struct MetricsRow {
     /// The theory's predicted loss, where there is one.
     #[serde(default)]
     pub predicted_loss: Option<f64>,
+    /// The loss at the averaged iterate, where the run keeps one (empty in runs before it).
+    #[serde(default)]
+    pub avg_loss: Option<f64>,
 }
 
 /// The hidden file by which a run claims its directory (it holds the process id).
@@ -208,6 +211,13 @@ impl Observer for RunFiles {
         write_bytes_atomic(&self.dir.join("summary.json"), json.as_bytes())?;
         for ((_, m), file) in result.iter().zip(Self::result_names(result)) {
             write_bytes_atomic(&self.dir.join(file), &npy_bytes(m, self.dtype))?;
+        }
+        if let Some(averaged) = &summary.averaged {
+            let names = Self::result_names(averaged);
+            for ((_, m), file) in averaged.iter().zip(names) {
+                let file = file.replacen("result", "average", 1);
+                write_bytes_atomic(&self.dir.join(file), &npy_bytes(m, self.dtype))?;
+            }
         }
         Ok(())
     }

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use descent_optim::{Optimizer, Schedule, Shape};
+use descent_optim::{Averager, Optimizer, Schedule, Shape};
 use descent_tensor::Matrix;
 use toml::Table;
 
@@ -18,7 +18,7 @@ use crate::error::ConfigError;
 use crate::evaluate::Evaluator;
 use crate::hint::divergence_hint;
 use crate::init::initial_values;
-use crate::observer::{Observer, Record, Start, StopReason, Summary};
+use crate::observer::{AverageSummary, Observer, Record, Start, StopReason, Summary};
 use crate::stop::StopRules;
 use crate::theory::RunTheory;
 use crate::train::{Element, Experiment, checkpoint};
@@ -280,6 +280,8 @@ impl Experiment {
             grads,
             objective,
             optimizer,
+            averager: c.average.clone().map(Averager::new),
+            avg_grads: Vec::new(),
             schedule,
             optimizer_table,
             theory,
@@ -328,12 +330,17 @@ impl Experiment {
             .objective
             .raw_into(&lane.params, &mut lane.grads)
             .with_context(|| format!("evaluating iteration {t}"))?;
+        let avg_loss = match average_point(&lane.averager, lane.optimizer.as_ref()) {
+            Some((point, _)) => Some(loss_at(&mut lane.objective, point, &mut lane.avg_grads)?),
+            None => None,
+        };
         let record = Record {
             iteration: t,
             lr: lane.schedule.lr(),
             loss,
             grad_norm,
             predicted_loss: lane.theory.predicted_loss(),
+            avg_loss,
         };
         lane.theory.observe(t, loss);
         lane.last_lr = record.lr;
@@ -362,7 +369,7 @@ impl Experiment {
         // The relative error at this iterate, computed once for the stop rule and the checkpoint.
         let mut rel_error = None;
         if let Some(x) = c.stop.rel_error_below {
-            let rel = self.rel_error_at(&lane.params)?;
+            let rel = self.rel_error_at(answer(&lane.params, lane.optimizer.as_ref()))?;
             rel_error = Some(rel);
             if rel < x {
                 lane.stop = StopReason::RelErrorBelow;
@@ -386,7 +393,10 @@ impl Experiment {
                 target,
                 record,
                 &lane.label,
-                rel_error.unwrap_or_else(|| self.rel_error_at(&lane.params).unwrap_or(f64::NAN)),
+                rel_error.unwrap_or_else(|| {
+                    self.rel_error_at(answer(&lane.params, lane.optimizer.as_ref()))
+                        .unwrap_or(f64::NAN)
+                }),
             )?;
         }
         lane.objective.transform(&mut lane.grads);
@@ -401,6 +411,9 @@ impl Experiment {
                 &mut lane.objective,
             )
             .with_context(|| format!("optimizer step at iteration {t}"))?;
+        if let Some(a) = &mut lane.averager {
+            a.update(&lane.params);
+        }
         lane.theory.step(record.lr, lane.schedule.momentum());
         lane.schedule.step(loss);
         lane.done = t + 1;
@@ -425,7 +438,15 @@ impl Experiment {
         let wall_seconds = lane.spent.as_secs_f64();
         let evaluations = lane.used;
         let last = lane.objective.raw_into(&lane.params, &mut lane.grads).ok();
-        let final_loss = last.map_or(f64::NAN, |(loss, _)| loss);
+        let mut final_loss = last.map_or(f64::NAN, |(loss, _)| loss);
+        let average = match average_point(&lane.averager, lane.optimizer.as_ref()) {
+            Some((point, is_answer)) => {
+                let loss =
+                    loss_at(&mut lane.objective, point, &mut lane.avg_grads).unwrap_or(f64::NAN);
+                Some((point.to_vec(), is_answer, loss))
+            }
+            None => None,
+        };
         // The final iterate's difference too, when checkpoints are on (the loop's are all before
         // it): the report's grid ends with where the run ended.
         if let Some(target) = lane.target.as_ref() {
@@ -435,6 +456,7 @@ impl Experiment {
                 loss: final_loss,
                 grad_norm: last.map_or(f64::NAN, |(_, norm)| norm),
                 predicted_loss: lane.theory.predicted_loss(),
+                avg_loss: average.as_ref().map(|(_, _, loss)| *loss),
             };
             checkpoint(
                 observers,
@@ -443,7 +465,8 @@ impl Experiment {
                 target,
                 record,
                 &lane.label,
-                self.rel_error_at(&lane.params).unwrap_or(f64::NAN),
+                self.rel_error_at(answer(&lane.params, lane.optimizer.as_ref()))
+                    .unwrap_or(f64::NAN),
             )?;
         }
         if lane.stop != StopReason::Diverged && !final_loss.is_finite() {
@@ -454,25 +477,55 @@ impl Experiment {
                 lane.rules.cause(lane.schedule.lr())
             ));
         }
-        let result: Vec<(String, Matrix)> = specs
-            .iter()
-            .zip(&lane.params)
-            .map(|(spec, p)| {
-                Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect())
-                    .map(|m| (spec.name.clone(), m))
-            })
-            .collect::<Result<_, _>>()?;
+        let named = |params: &[Vec<F>]| -> anyhow::Result<Vec<(String, Matrix)>> {
+            let named = specs
+                .iter()
+                .zip(params)
+                .map(|(spec, p)| {
+                    Matrix::new(spec.rows, spec.cols, p.iter().map(|v| v.widen()).collect())
+                        .map(|m| (spec.name.clone(), m))
+                })
+                .collect::<Result<_, _>>()?;
+            Ok(named)
+        };
+        let mut result = named(&lane.params)?;
+        let optimizer_kind = lane
+            .optimizer_table
+            .get("kind")
+            .and_then(|k| k.as_str())
+            .unwrap_or("?")
+            .to_string();
+        let (average, averaged) = match average {
+            Some((point, is_answer, loss)) => {
+                let m = named(&point)?;
+                let only: Vec<Matrix> = m.iter().map(|(_, m)| m.clone()).collect();
+                let e = self.problem.errors(&only)?;
+                if is_answer {
+                    // The method's answer is the average (schedule-free's x).
+                    result = m.clone();
+                    final_loss = loss;
+                }
+                let source = lane
+                    .averager
+                    .as_ref()
+                    .map_or(optimizer_kind.clone(), |a| a.config().kind.name().into());
+                let summary = AverageSummary {
+                    source,
+                    is_answer,
+                    final_loss: loss,
+                    max_abs_error: e.max_abs,
+                    rel_error: e.rel_frobenius,
+                };
+                (Some(summary), Some(m))
+            }
+            None => (None, None),
+        };
         let matrices: Vec<Matrix> = result.iter().map(|(_, m)| m.clone()).collect();
         let errors = self.problem.errors(&matrices)?;
         let summary = Summary {
             name: c.name.clone(),
             problem: self.problem.kind().to_string(),
-            optimizer: lane
-                .optimizer_table
-                .get("kind")
-                .and_then(|k| k.as_str())
-                .unwrap_or("?")
-                .to_string(),
+            optimizer: optimizer_kind,
             dtype: c.dtype.name().to_string(),
             gradient: if self.host_gradient {
                 "analytic"
@@ -500,6 +553,8 @@ impl Experiment {
                 .problem
                 .compared(&matrices)
                 .map(|ms| specs.iter().map(|p| p.name.clone()).zip(ms).collect()),
+            average,
+            averaged,
             theory: lane.theory.facts(
                 &lane.optimizer_table,
                 lane.last_lr,
@@ -528,6 +583,10 @@ struct LaneRun<'a, F: Element> {
     grads: Vec<Vec<F>>,
     objective: Transformed<'a, F>,
     optimizer: Box<dyn Optimizer<F>>,
+    /// `[average]`'s averaged iterate.
+    averager: Option<Averager<F>>,
+    /// The gradient buffers of the averaged iterate's evaluations (its gradient is not used).
+    avg_grads: Vec<Vec<F>>,
     schedule: Box<dyn Schedule>,
     optimizer_table: Table,
     theory: RunTheory,
@@ -547,6 +606,44 @@ struct LaneRun<'a, F: Element> {
     active: bool,
     /// The time spent in this lane's iterations (the loop's whole time for a single lane).
     spent: Duration,
+}
+
+/// The averaged iterate a lane reports, where it keeps one: `[average]`'s, else the optimizer's
+/// own; with whether it is the method's answer.
+fn average_point<'b, F: Element>(
+    averager: &'b Option<Averager<F>>,
+    optimizer: &'b dyn Optimizer<F>,
+) -> Option<(&'b [Vec<F>], bool)> {
+    match averager {
+        Some(a) => a.point().map(|p| (p, false)),
+        None => optimizer.averaged().map(|a| (a.point, a.is_answer)),
+    }
+}
+
+/// The point whose error a run reports: the optimizer's average where that is the method's
+/// answer (schedule-free's x), else the parameters.
+fn answer<'b, F: Element>(params: &'b [Vec<F>], optimizer: &'b dyn Optimizer<F>) -> &'b [Vec<F>] {
+    match optimizer.averaged() {
+        Some(a) if a.is_answer => a.point,
+        _ => params,
+    }
+}
+
+/// The loss at `point`, its gradient left in `scratch`; not counted as an evaluation (the
+/// averaged iterate's loss is recorded, not used by the optimizer).
+fn loss_at<F: Element>(
+    objective: &mut Transformed<'_, F>,
+    point: &[Vec<F>],
+    scratch: &mut Vec<Vec<F>>,
+) -> anyhow::Result<f64> {
+    if scratch.len() != point.len() {
+        *scratch = point.iter().map(|p| vec![F::zero(); p.len()]).collect();
+    }
+    let (loss, _) = objective
+        .raw_into(point, scratch)
+        .context("evaluating the averaged iterate")?;
+    objective.evaluations -= 1;
+    Ok(loss)
 }
 
 /// The parameters in f64, for observers of the iterates.

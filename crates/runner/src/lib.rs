@@ -58,7 +58,7 @@ pub use lanes::Lane;
 pub use memory::{
     Estimate, MemoryLimit, about, available_bytes, estimate, format_bytes, kib_field,
 };
-pub use observer::{Checkpoint, Observer, Record, Start, StopReason, Summary};
+pub use observer::{AverageSummary, Checkpoint, Observer, Record, Start, StopReason, Summary};
 pub use overrides::{Override, OverrideError};
 pub use pictures::Pictures;
 pub use registry::{

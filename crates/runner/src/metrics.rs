@@ -138,7 +138,7 @@ impl MetricsWriter {
 }
 
 /// The header row, as the csv crate writes it from [`Record`]'s field names.
-const HEADER: &[u8] = b"iteration,lr,loss,grad_norm,predicted_loss\n";
+const HEADER: &[u8] = b"iteration,lr,loss,grad_norm,predicted_loss,avg_loss\n";
 
 /// The writer thread: the header, then every record of every chunk, then flush.
 fn write_chunks(
@@ -174,7 +174,7 @@ struct Rows {
 }
 
 impl Rows {
-    /// `iteration,lr,loss,grad_norm,predicted_loss\n` of `r` appended to `line`.
+    /// `iteration,lr,loss,grad_norm,predicted_loss,avg_loss\n` of `r` appended to `line`.
     fn format(&mut self, r: &Record, line: &mut Vec<u8>) {
         line.extend_from_slice(self.integers.format(r.iteration).as_bytes());
         line.push(b',');
@@ -191,9 +191,13 @@ impl Rows {
             line.extend_from_slice(self.floats.format(v).as_bytes());
         }
         line.push(b',');
-        if let Some(p) = r.predicted_loss {
-            line.extend_from_slice(self.floats.format(p).as_bytes());
+        for v in [r.predicted_loss, r.avg_loss] {
+            if let Some(p) = v {
+                line.extend_from_slice(self.floats.format(p).as_bytes());
+            }
+            line.push(b',');
         }
+        line.pop();
         line.push(b'\n');
     }
 }
@@ -213,6 +217,7 @@ mod tests {
             } else {
                 None
             },
+            avg_loss: iteration.is_multiple_of(3).then_some(0.25),
         }
     }
 

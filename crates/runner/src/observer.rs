@@ -39,6 +39,9 @@ pub struct Record {
     /// The loss the theory predicts at this iterate (plain, heavy-ball or Nesterov SGD on a
     /// quadratic problem; empty otherwise).
     pub predicted_loss: Option<f64>,
+    /// The loss at the averaged iterate (`[average]`, ASGD's average, schedule-free's x), where
+    /// the run keeps one and it has begun.
+    pub avg_loss: Option<f64>,
 }
 
 /// Every `log_every` iterations: the record and the difference prediction - target.
@@ -146,6 +149,29 @@ pub struct Summary {
     /// summary.json (result.npy holds the iterate itself).
     #[serde(skip)]
     pub compared: Option<Vec<(String, Matrix)>>,
+    /// The averaged iterate's figures, where the run keeps one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average: Option<AverageSummary>,
+    /// The averaged iterate itself (average.npy); not in summary.json.
+    #[serde(skip)]
+    pub averaged: Option<Vec<(String, Matrix)>>,
+}
+
+/// The averaged iterate at the end of a run, as summary.json's `average`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AverageSummary {
+    /// Where it comes from: `swa` or `ema` (`[average]`), or the optimizer's kind (`asgd`,
+    /// `schedule_free_sgd`, ...).
+    pub source: String,
+    /// Whether it is the method's answer (schedule-free's x): then the summary's `final_loss`,
+    /// errors and result.npy are the average's too.
+    pub is_answer: bool,
+    /// The loss at the average.
+    pub final_loss: f64,
+    /// `max |average - exact|`.
+    pub max_abs_error: f64,
+    /// `||average - exact||_F / ||exact||_F`.
+    pub rel_error: f64,
 }
 
 /// Something that watches the loop. Observers never change the run.

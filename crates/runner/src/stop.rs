@@ -124,6 +124,7 @@ mod tests {
             loss,
             grad_norm,
             predicted_loss: None,
+            avg_loss: None,
         }
     }
 

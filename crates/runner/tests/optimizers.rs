@@ -51,7 +51,7 @@ fn run(text: &str, sets: &[&str]) -> (Summary, Capture, Experiment) {
 fn every_optimizer_solves_the_notebook_problem() {
     // (optimizer keys, iterations, tolerance on the relative error against faer's inverse); the
     // runs are float32, whose rounding floor here is about 2e-6.
-    let cases: [(&[&str], usize, f64); 9] = [
+    let cases: [(&[&str], usize, f64); 20] = [
         (&["optimizer.kind=sgd", "optimizer.lr=0.5"], 200, 1e-5),
         (&["optimizer.kind=adam", "optimizer.lr=0.05"], 500, 1e-5),
         // Decoupled weight decay pulls X towards 0: the fixed point is off by about lr-scaled wd.
@@ -85,6 +85,74 @@ fn every_optimizer_solves_the_notebook_problem() {
             ],
             5,
             1e-4,
+        ),
+        (
+            &["optimizer.kind=adabelief", "optimizer.lr=0.05"],
+            500,
+            1e-5,
+        ),
+        (&["optimizer.kind=yogi", "optimizer.lr=0.05"], 500, 1e-5),
+        (&["optimizer.kind=prodigy", "optimizer.lr=1"], 500, 1e-5),
+        (
+            &["optimizer.kind=adafactor", "optimizer.lr=0.05"],
+            500,
+            1e-5,
+        ),
+        (&["optimizer.kind=shampoo", "optimizer.lr=1"], 500, 1e-5),
+        // Schedule-free AdamW is judged at its average x, as the method defines.
+        (
+            &["optimizer.kind=schedule_free_adamw", "optimizer.lr=0.05"],
+            500,
+            1e-5,
+        ),
+        // Sign-like and normalised steps keep their size: they settle only as the lr decays.
+        (
+            &[
+                "optimizer.kind=lion",
+                "optimizer.lr=0.01",
+                "schedule.kind=cosine",
+            ],
+            1000,
+            1e-5,
+        ),
+        (
+            &[
+                "optimizer.kind=lamb",
+                "optimizer.lr=0.05",
+                "schedule.kind=cosine",
+            ],
+            1000,
+            1e-5,
+        ),
+        (
+            &[
+                "optimizer.kind=muon",
+                "optimizer.lr=0.05",
+                "optimizer.weight_decay=0",
+                "schedule.kind=cosine",
+            ],
+            1000,
+            1e-4,
+        ),
+        (
+            &[
+                "optimizer.kind=muon_keller",
+                "optimizer.lr=0.05",
+                "schedule.kind=cosine",
+            ],
+            1000,
+            1e-4,
+        ),
+        // SOAP with β = (0.95, 0.95), like Adam with them, needs the lr to decay.
+        (
+            &[
+                "optimizer.kind=soap",
+                "optimizer.lr=0.05",
+                "optimizer.weight_decay=0",
+                "schedule.kind=cosine",
+            ],
+            500,
+            1e-5,
         ),
     ];
     for (sets, iterations, tol) in cases {
@@ -255,11 +323,154 @@ proptest! {
         for (kind, lr) in [
             ("sgd", 0.1), ("adam", 0.01), ("adamw", 0.01), ("rmsprop", 0.01), ("adagrad", 0.1),
             ("nadam", 0.01), ("radam", 0.01), ("lbfgs", 0.1), ("adadelta", 1.0),
-            ("adamax", 0.01), ("rprop", 0.01), ("asgd", 0.1),
+            ("adamax", 0.01), ("rprop", 0.01), ("asgd", 0.1), ("lion", 0.01),
+            ("adabelief", 0.01), ("lamb", 0.01), ("yogi", 0.01), ("prodigy", 1.0),
+            ("schedule_free_sgd", 0.1), ("schedule_free_adamw", 0.01), ("adafactor", 0.01),
+            ("muon", 0.01), ("muon_keller", 0.01), ("shampoo", 0.01), ("soap", 0.01),
         ] {
             let (summary, c, _) = run(&text, &[&format!("optimizer.kind={kind}"), &format!("optimizer.lr={lr}")]);
             let first = c.records[0].loss;
             prop_assert!(summary.final_loss < first, "{kind}: {} -> {}", first, summary.final_loss);
         }
     }
+}
+
+/// Collects the iterates after every update.
+#[derive(Default)]
+struct Iterates(Vec<Vec<f64>>);
+
+impl Observer for Iterates {
+    fn wants_iterates(&self) -> bool {
+        true
+    }
+    fn iterate(&mut self, iteration: usize, params: &[Vec<f64>]) -> anyhow::Result<()> {
+        if iteration > 0 {
+            self.0.push(params[0].clone());
+        }
+        Ok(())
+    }
+}
+
+fn run_with_iterates(sets: &[&str]) -> (Summary, Iterates) {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    let config = Config::from_text(Path::new("test.toml"), DIAG4, &sets, &Registry::default())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut iterates = Iterates::default();
+    let summary = experiment.run(&mut [&mut iterates]).expect("run");
+    (summary, iterates)
+}
+
+/// The relative Frobenius error of `x` against inv(diag(1, 2, 3, 4)).
+fn inverse_error(x: &[f64]) -> f64 {
+    let exact = [
+        1.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        1.0 / 3.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.25,
+    ];
+    let d: f64 = x.iter().zip(exact).map(|(a, b)| (a - b).powi(2)).sum();
+    let n: f64 = exact.iter().map(|b| b * b).sum();
+    (d / n).sqrt()
+}
+
+#[test]
+fn swa_reports_the_mean_of_the_iterates_after_start() {
+    let (summary, iterates) = run_with_iterates(&[
+        "dtype=\"f64\"",
+        "iterations=30",
+        "optimizer.lr=0.2",
+        "average.kind=swa",
+        "average.start=10",
+    ]);
+    // Updates 11..=30 averaged, in f64.
+    let mean: Vec<f64> = (0..16)
+        .map(|k| iterates.0[10..].iter().map(|x| x[k]).sum::<f64>() / 20.0)
+        .collect();
+    let average = summary.average.expect("an average");
+    assert_eq!((average.source.as_str(), average.is_answer), ("swa", false));
+    let want = inverse_error(&mean);
+    assert!(
+        (average.rel_error - want).abs() <= 1e-12 * want,
+        "{} vs {want}",
+        average.rel_error
+    );
+    // The run's own error is the last iterate's.
+    let last = inverse_error(iterates.0.last().expect("iterates"));
+    assert!((summary.rel_error - last).abs() <= 1e-12 * last);
+}
+
+#[test]
+fn ema_reports_the_exponential_average() {
+    let (summary, iterates) = run_with_iterates(&[
+        "dtype=\"f64\"",
+        "iterations=25",
+        "optimizer.lr=0.2",
+        "average.kind=ema",
+        "average.decay=0.8",
+    ]);
+    let mut ema = iterates.0[0].clone();
+    for x in &iterates.0[1..] {
+        for (a, v) in ema.iter_mut().zip(x) {
+            *a = 0.8 * *a + 0.2 * v;
+        }
+    }
+    let want = inverse_error(&ema);
+    let got = summary.average.expect("an average").rel_error;
+    assert!((got - want).abs() <= 1e-12 * want, "{got} vs {want}");
+}
+
+#[test]
+fn asgds_average_and_schedule_free_answers_are_reported() {
+    let (summary, c, _) = run(
+        DIAG4,
+        &["optimizer.kind=asgd", "optimizer.lr=0.2", "optimizer.t0=10"],
+    );
+    let average = summary.average.expect("ASGD's average");
+    assert_eq!(
+        (average.source.as_str(), average.is_answer),
+        ("asgd", false)
+    );
+    assert!(c.records[0].avg_loss.is_none() && c.records[1].avg_loss.is_some());
+    // Schedule-free's answer is x: the summary's error is the average's, and metrics record the
+    // loss at the gradient point y beside the loss at x.
+    let (summary, c, _) = run(
+        DIAG4,
+        &["optimizer.kind=schedule_free_sgd", "optimizer.lr=0.5"],
+    );
+    let average = summary.average.expect("x");
+    assert!(average.is_answer);
+    assert_eq!(summary.rel_error, average.rel_error);
+    assert_eq!(summary.final_loss, average.final_loss);
+    let last = c.records.last().expect("records");
+    assert!(last.avg_loss.is_some() && last.avg_loss != Some(last.loss));
+}
+
+#[test]
+fn a_bad_average_names_its_key() {
+    let sets = [
+        "average.kind=ema".to_string(),
+        "average.decay=1".to_string(),
+    ];
+    let e = Config::from_text(Path::new("test.toml"), DIAG4, &sets, &Registry::default())
+        .err()
+        .expect("refused");
+    assert_eq!(e.key, "average.decay");
+    let sets = ["average.kind=mean".to_string()];
+    let e = Config::from_text(Path::new("test.toml"), DIAG4, &sets, &Registry::default())
+        .err()
+        .expect("refused");
+    assert!(e.key.starts_with("average"), "{}: {}", e.key, e.reason);
 }

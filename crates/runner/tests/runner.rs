@@ -348,7 +348,7 @@ fn unknown_kinds_list_the_known_ones() {
     assert_error(&e, 10, "optimizer.kind", "unknown kind `adamux`");
     assert!(
         e.reason.contains(
-            "`adadelta`, `adagrad`, `adam`, `adamax`, `adamw`, `asgd`, `lbfgs`, `nadam`, `radam`, `rmsprop`, `rprop`, `sgd`"
+            "`adabelief`, `adadelta`, `adafactor`, `adagrad`, `adam`, `adamax`, `adamw`, `asgd`, `lamb`, `lbfgs`, `lion`, `muon`, `muon_keller`, `nadam`, `prodigy`, `radam`, `rmsprop`, `rprop`, `schedule_free_adamw`, `schedule_free_sgd`, `sgd`, `shampoo`, `soap`, `yogi`"
         ),
         "{}",
         e.reason
