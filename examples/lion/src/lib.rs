@@ -1,7 +1,8 @@
 //! Lion (Chen et al., 2023, "Symbolic Discovery of Optimization Algorithms") as a descent optimizer, in one file.
 //!
 //! This crate is the worked example of docs/extending.md: it depends on descent's crates, edits none
-//! of them, and makes `kind = "lion"` available to configs through [`registry`].
+//! of them, and registers its `kind = "lion"` through [`registry`], in place of the built-in one
+//! (`descent_optim::Lion`), which its tests check it equals bit for bit.
 
 use descent_optim::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
 use descent_runner::Registry;
@@ -32,8 +33,7 @@ impl Default for LionConfig {
 
 impl OptimizerConfig for LionConfig {
     const KIND: &'static str = "lion";
-    const SUMMARY: &'static str =
-        "Lion: p <- p - lr (sign(β1 m + (1 - β1) g) + wd p); lr, betas, weight_decay";
+    const SUMMARY: &'static str = "Lion (the docs/extending.md example): p <- p (1 - lr wd) - lr sign(β1 m + (1 - β1) g); lr, betas, weight_decay";
 
     fn lr(&self) -> f64 {
         self.lr
@@ -77,11 +77,17 @@ impl<F: Real> Optimizer<F> for Lion<F> {
         if self.m.len() != params.len() {
             self.m = params.iter().map(|p| vec![F::zero(); p.len()]).collect();
         }
-        let [b1, b2] = self.config.betas.map(F::host);
-        let (lr, wd) = (F::host(lr), F::host(self.config.weight_decay));
+        let [b1, b2] = self.config.betas;
+        let (beta1, w1) = (F::host(b1), F::host(1.0 - b1));
+        let (beta2, w2) = (F::host(b2), F::host(1.0 - b2));
+        let decay = F::host(1.0 - lr * self.config.weight_decay);
+        let neg_lr = F::host(-lr);
         for ((p, g), m) in params.iter_mut().zip(grads).zip(&mut self.m) {
             for ((p, &g), m) in p.iter_mut().zip(g).zip(m.iter_mut()) {
-                let c = b1 * *m + (F::one() - b1) * g;
+                // lion-pytorch's order in torch's arithmetic: decay first; `add(g, alpha)` is a
+                // fused multiply-add.
+                *p *= decay;
+                let c = w1.mul_add(g, *m * beta1);
                 let sign = if c > F::zero() {
                     F::one()
                 } else if c < F::zero() {
@@ -89,8 +95,8 @@ impl<F: Real> Optimizer<F> for Lion<F> {
                 } else {
                     F::zero()
                 };
-                *p = *p - lr * (sign + wd * *p);
-                *m = b2 * *m + (F::one() - b2) * g;
+                *p = neg_lr.mul_add(sign, *p);
+                *m = w2.mul_add(g, *m * beta2);
             }
         }
         Ok(())

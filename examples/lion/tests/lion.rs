@@ -28,6 +28,53 @@ fn lion_steps_by_lr_times_the_sign_of_the_interpolated_momentum() {
 }
 
 #[test]
+fn the_example_equals_the_built_in_lion_bit_for_bit() {
+    fn trajectory<F: descent_tensor::Real>(
+        mut lion: Box<dyn descent_optim::Optimizer<F>>,
+    ) -> Vec<F> {
+        let w = [1.0, -2.0, 3.0, 0.5].map(F::host);
+        let mut p = vec![[0.3, -0.7, 2.5, 1.2].map(F::host).to_vec()];
+        for _ in 0..60 {
+            let g: Vec<F> = p[0]
+                .iter()
+                .zip(w)
+                .map(|(&x, w)| w * (x - F::one()))
+                .collect();
+            lion.step(&mut p, &[g], 0.03, &mut NoClosure).expect("step");
+        }
+        p.remove(0)
+    }
+    let (betas, weight_decay) = ([0.8, 0.95], 0.1);
+    let example = LionConfig {
+        lr: 0.03,
+        betas,
+        weight_decay,
+    };
+    let built_in = descent_optim::LionConfig {
+        lr: 0.03,
+        betas,
+        weight_decay,
+        maximize: false,
+    };
+    let (a, b) = (
+        trajectory::<f32>(example.build()),
+        trajectory::<f32>(built_in.build()),
+    );
+    assert_eq!(
+        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+    let (a, b) = (
+        trajectory::<f64>(example.build()),
+        trajectory::<f64>(built_in.build()),
+    );
+    assert_eq!(
+        a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(),
+        b.iter().map(|x| x.to_bits()).collect::<Vec<_>>()
+    );
+}
+
+#[test]
 fn the_example_config_runs_lion_to_the_inverse() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("lion.toml");
     let config = Config::load(&file, &[], &registry()).expect("config");
