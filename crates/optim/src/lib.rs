@@ -56,8 +56,7 @@ mod sgd;
 mod shampoo;
 mod soap;
 mod step_lr;
-#[cfg(test)]
-mod testing;
+pub mod testing;
 mod transform;
 mod warm_restarts;
 mod yogi;

@@ -233,7 +233,7 @@ pub(crate) fn newton_schulz<F: Real>(
         u.to_vec()
     };
     let scale = F::host(normalise(norm(&x)));
-    x.iter_mut().for_each(|v| *v = *v / scale);
+    x.iter_mut().for_each(|v| *v /= scale);
     let (a, b, c) = (F::host(a), F::host(b), F::host(c));
     let mut gram = vec![F::zero(); r * r];
     let mut square = vec![F::zero(); r * r];

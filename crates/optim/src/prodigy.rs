@@ -75,7 +75,7 @@ impl OptimizerConfig for ProdigyConfig {
         check_non_negative("weight_decay", self.weight_decay)?;
         check_positive("d0", self.d0)?;
         check_positive("d_coef", self.d_coef)?;
-        if !(self.growth_rate >= 1.0) {
+        if self.growth_rate.is_nan() || self.growth_rate < 1.0 {
             return Err(Invalid::new(
                 "growth_rate",
                 format!("must be >= 1 (or inf), got {}", self.growth_rate),
@@ -217,7 +217,7 @@ impl<F: Real> Optimizer<F> for Prodigy<F> {
                 if c.decouple && c.weight_decay != 0.0 {
                     *p = decay.mul_add(*p, *p);
                 }
-                *p = *p + neg_dlr * (m / (v.sqrt() + eps));
+                *p += neg_dlr * (m / (v.sqrt() + eps));
             }
         }
         self.k += 1;

@@ -254,7 +254,7 @@ impl<F: Real> Optimizer<F> for ScheduleFree<F> {
                             *z = decay.mul_add(at, *z);
                         }
                         *v = (w2 * g).mul_add(g, *v * beta2);
-                        *z = *z + neg_lr * (g / (v.sqrt() + eps));
+                        *z += neg_lr * (g / (v.sqrt() + eps));
                     }
                 }
             }

@@ -214,6 +214,7 @@ impl<F: Real> Optimizer<F> for Shampoo<F> {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_range_loop)] // The reference is written as the paper's index formulas.
 mod tests {
     use super::*;
     use crate::NoClosure;
@@ -263,7 +264,8 @@ mod tests {
         let mut p = vec![start.clone()];
         let mut want = start;
         let (mut l, mut r, mut m) = ([[0.0; 2]; 2], [[0.0; 3]; 3], [0.0; 6]);
-        let mut roots: Option<([[f64; 2]; 2], [[f64; 3]; 3])> = None;
+        type Roots = ([[f64; 2]; 2], [[f64; 3]; 3]);
+        let mut roots: Option<Roots> = None;
         for t in 1..=12 {
             let g = grad(&p[0]);
             opt.step(&mut p, &[g], c.lr, &mut NoClosure).expect("step");
