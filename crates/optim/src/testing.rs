@@ -76,7 +76,9 @@ pub struct Quadratic {
 
 impl Quadratic {
     /// A random quadratic from `seed`: `A = Q diag(s) Qᵀ` with `Q` a product of `n` seeded Givens
-    /// rotations and eigenvalues `s` in [1, 10] (condition at most 10), and `m` in [-1, 1]^n.
+    /// rotations and eigenvalues `s` in [1, 10] (condition at most 10), and every entry of `m` in
+    /// ±[0.5, 1], so that a method whose steps have a fixed size (Lion's, lr per entry) does not
+    /// overshoot a minimum next to its start.
     pub fn random(seed: u64, n: usize) -> Self {
         // SplitMix64: a well-mixed, seeded stream without another dependency.
         let mut state = seed;
@@ -112,7 +114,16 @@ impl Quadratic {
                 a[r * n + c] = (0..n).map(|k| q[r * n + k] * s[k] * q[c * n + k]).sum();
             }
         }
-        let minimum = (0..n).map(|_| 2.0 * uniform() - 1.0).collect();
+        let minimum = (0..n)
+            .map(|_| {
+                let magnitude = 0.5 + 0.5 * uniform();
+                if uniform() < 0.5 {
+                    -magnitude
+                } else {
+                    magnitude
+                }
+            })
+            .collect();
         Self { n, a, minimum }
     }
 
