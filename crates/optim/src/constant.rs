@@ -38,6 +38,17 @@ impl Schedule for Constant {
             self.lr *= 1.0 / self.factor;
         }
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group * self.factor,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 /// Config of [`Constant`]: torch's ConstantLR keys. The default `factor` is 1, not torch's 1/3,

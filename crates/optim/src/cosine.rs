@@ -85,6 +85,17 @@ impl Schedule for CosineLr {
                 + self.eta_min
         };
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

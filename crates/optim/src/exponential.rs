@@ -44,6 +44,17 @@ impl Schedule for ExponentialLr {
     fn step(&mut self, _loss: f64) {
         self.lr *= self.gamma;
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

@@ -72,6 +72,17 @@ impl Schedule for Multiplicative {
         self.t += 1;
         self.lr *= self.factor.at(self.t).unwrap_or(f64::NAN);
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 /// Config of [`Multiplicative`].

@@ -81,6 +81,17 @@ impl Schedule for LinearLr {
                 + delta / (c.total_iters as f64 * c.start_factor + (self.k as f64 - 1.0) * delta);
         }
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group * self.config.start_factor,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

@@ -67,6 +67,17 @@ impl Schedule for MultiStepLr {
             self.lr *= pow(self.config.gamma, count as f64);
         }
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

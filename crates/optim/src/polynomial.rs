@@ -66,6 +66,17 @@ impl Schedule for PolynomialLr {
             self.lr *= pow((1.0 - k / t) / (1.0 - (k - 1.0) / t), self.config.power);
         }
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

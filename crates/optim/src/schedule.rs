@@ -14,4 +14,21 @@ pub trait Schedule: Send {
     fn momentum(&self) -> Option<f64> {
         None
     }
+
+    /// This schedule as a link of a `chained` schedule (torch's ChainedScheduler), where each link
+    /// takes the rate the links before it set (`group`, torch's `group["lr"]`): at iteration 0
+    /// (`loss = None`, torch's initial step) and after each step (`Some(loss)`), the rate it sets.
+    ///
+    /// The default ignores `group` and gives the schedule's own rate, as torch's schedules that
+    /// compute from their base rate do (LambdaLR, OneCycleLR, CyclicLR,
+    /// CosineAnnealingWarmRestarts). Chainable schedules (torch's recursive forms: ConstantLR,
+    /// StepLR, MultiStepLR, ExponentialLR, LinearLR, PolynomialLR, CosineAnnealingLR,
+    /// MultiplicativeLR) continue their recursion from `group` instead.
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        let _ = group;
+        if let Some(loss) = loss {
+            self.step(loss);
+        }
+        self.lr()
+    }
 }

@@ -43,7 +43,7 @@ pub enum Child {
 }
 
 impl Child {
-    fn validate(&self) -> Result<(), Invalid> {
+    pub(crate) fn validate(&self) -> Result<(), Invalid> {
         match self {
             Child::Constant(c) => c.validate(),
             Child::Step(c) => c.validate(),
@@ -64,7 +64,7 @@ impl Child {
     /// The schedule at its iteration 0 for a span of `iterations`. `restarted`: started at a
     /// milestone, where torch takes the closed form at 0 (which differs from a fresh start only
     /// for `cosine`, in the last bit).
-    fn start(
+    pub(crate) fn start(
         &self,
         base: f64,
         iterations: usize,

@@ -60,6 +60,17 @@ impl Schedule for StepLr {
             self.lr *= self.config.gamma;
         }
     }
+
+    fn chained(&mut self, group: f64, loss: Option<f64>) -> f64 {
+        match loss {
+            None => self.lr = group,
+            Some(loss) => {
+                self.lr = group;
+                self.step(loss);
+            }
+        }
+        self.lr
+    }
 }
 
 #[cfg(test)]

@@ -255,12 +255,18 @@ pub fn lrs<C: crate::ScheduleConfig>(config: &C, base: f64, n: usize) -> Vec<f64
         .collect()
 }
 
-/// Python's `float.hex()` strings of normal numbers (`0x1.999999999999ap-4`) as `f64`s: how the
-/// built-in tests keep PyTorch's reference values exactly.
+/// Python's `float.hex()` strings of zeros and normal numbers (`0x0.0p+0`, `0x1.999999999999ap-4`,
+/// either sign) as `f64`s: how the built-in tests keep PyTorch's reference values exactly.
 pub fn torch_hex(values: &[&str]) -> Vec<f64> {
     values
         .iter()
         .map(|h| {
+            if let Some(rest) = h.strip_prefix('-') {
+                return -torch_hex(&[rest])[0];
+            }
+            if *h == "0x0.0p+0" {
+                return 0.0;
+            }
             let (m, e) = h.trim_start_matches("0x1.").split_once('p').expect("hex");
             let m = u64::from_str_radix(m, 16).expect("mantissa");
             let e: i32 = e.parse().expect("exponent");

@@ -10,14 +10,14 @@ use descent_losses::{
 };
 use descent_optim::{
     AdaBeliefConfig, AdadeltaConfig, AdafactorConfig, AdagradConfig, AdamConfig, AdamWConfig,
-    AdamaxConfig, AsgdConfig, ClipNormConfig, ClipValueConfig, ConstantConfig, CosineLrConfig,
-    CyclicConfig, ExponentialLrConfig, Invalid, LambConfig, LambdaConfig, LbfgsConfig,
-    LinearLrConfig, LionConfig, LogspaceConfig, MultiStepLrConfig, MultiplicativeConfig,
-    MuonConfig, MuonKellerConfig, NAdamConfig, NoiseConfig, OneCycleConfig, Optimizer,
-    OptimizerConfig, PlateauConfig, PolynomialLrConfig, ProdigyConfig, RAdamConfig, RmsPropConfig,
-    RpropConfig, Schedule, ScheduleConfig, ScheduleFreeAdamWConfig, ScheduleFreeSgdConfig,
-    SequentialConfig, SgdConfig, ShampooConfig, SoapConfig, StepLrConfig, Transform,
-    TransformConfig, WarmRestartsConfig, YogiConfig,
+    AdamaxConfig, AsgdConfig, ChainedConfig, ClipNormConfig, ClipValueConfig, ConstantConfig,
+    CosineLrConfig, CyclicConfig, ExponentialLrConfig, Invalid, LambConfig, LambdaConfig,
+    LbfgsConfig, LinearLrConfig, LionConfig, LogspaceConfig, MultiStepLrConfig,
+    MultiplicativeConfig, MuonConfig, MuonKellerConfig, NAdamConfig, NoiseConfig, OneCycleConfig,
+    Optimizer, OptimizerConfig, PlateauConfig, PolynomialLrConfig, ProdigyConfig, RAdamConfig,
+    RmsPropConfig, RpropConfig, Schedule, ScheduleConfig, ScheduleFreeAdamWConfig,
+    ScheduleFreeSgdConfig, SequentialConfig, SgdConfig, ShampooConfig, SoapConfig, StepLrConfig,
+    Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
@@ -414,6 +414,7 @@ impl Default for Registry {
             .add_schedule::<OneCycleConfig>()
             .add_schedule::<PlateauConfig>()
             .add_schedule::<SequentialConfig>()
+            .add_schedule::<ChainedConfig>()
             .add_schedule::<LogspaceConfig>()
             .add_schedule::<LambdaConfig>()
             .add_schedule::<MultiplicativeConfig>()
