@@ -22,6 +22,7 @@ mod rng;
 mod source;
 mod sums;
 mod torch_rng;
+mod torch_sum;
 
 pub use const_matmul::{ConstSide, matmul_const};
 pub use denormal::{flush_denormal_supported, set_flush_denormal};
@@ -36,6 +37,7 @@ pub use rng::{MatrixRng, RandomStreams, RngKind};
 pub use source::{MatrixSource, Random, check_file_matrix};
 pub use sums::{SUM_LANES, add_squares, sum_squared_differences, sum_squares};
 pub use torch_rng::TorchRng;
+pub use torch_sum::{TorchSum, torch_sum};
 
 /// candle, re-exported so that downstream crates and user extensions name one version.
 pub use candle_core as candle;
