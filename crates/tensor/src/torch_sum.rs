@@ -81,7 +81,7 @@ impl<F: Real> TorchSum<F> {
     pub fn push(&mut self, x: F) {
         self.pushed += 1;
         if self.done == self.vectors {
-            self.tail = self.tail + x;
+            self.tail += x;
             return;
         }
         self.current[self.filled] = x;
@@ -94,19 +94,20 @@ impl<F: Real> TorchSum<F> {
 
     /// A completed vector: into its column's accumulator (a row of the cascade), or, past the
     /// last full row, into the first column's (row_sum's loop after multi_row_sum).
+    #[allow(clippy::needless_range_loop)] // ATen's loops, index for index.
     fn vector(&mut self) {
         let index = self.done;
         self.done += 1;
         let (acc, v, lanes) = (&mut self.acc, &self.current, self.lanes);
         if index >= self.rows * COLUMNS {
             for l in 0..lanes {
-                acc[0][0][l] = acc[0][0][l] + v[l];
+                acc[0][0][l] += v[l];
             }
             return;
         }
         let column = index % COLUMNS;
         for l in 0..lanes {
-            acc[0][column][l] = acc[0][column][l] + v[l];
+            acc[0][column][l] += v[l];
         }
         if column != COLUMNS - 1 {
             return;
@@ -116,7 +117,7 @@ impl<F: Real> TorchSum<F> {
             for j in 1..LEVELS {
                 for k in 0..COLUMNS {
                     for l in 0..lanes {
-                        acc[j][k][l] = acc[j][k][l] + acc[j - 1][k][l];
+                        acc[j][k][l] += acc[j - 1][k][l];
                         acc[j - 1][k][l] = F::zero();
                     }
                 }
@@ -131,7 +132,7 @@ impl<F: Real> TorchSum<F> {
             for j in 1..LEVELS {
                 for k in 0..COLUMNS {
                     for l in 0..lanes {
-                        acc[0][k][l] = acc[0][k][l] + acc[j][k][l];
+                        acc[0][k][l] += acc[j][k][l];
                     }
                 }
             }
@@ -150,9 +151,9 @@ impl<F: Real> TorchSum<F> {
         for l in 0..self.lanes {
             let mut lane = acc[0][0][l];
             for k in 1..COLUMNS {
-                lane = lane + acc[0][k][l];
+                lane += acc[0][k][l];
             }
-            total = total + lane;
+            total += lane;
         }
         total
     }
