@@ -140,6 +140,7 @@ impl<F: Real> TorchSum<F> {
     }
 
     /// The sum; every value must have been pushed.
+    #[allow(clippy::needless_range_loop)] // ATen's loops, index for index.
     pub fn finish(&self) -> F {
         debug_assert_eq!(
             self.pushed, self.n,
