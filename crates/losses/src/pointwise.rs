@@ -5,7 +5,7 @@
 //! `scale · Σ f(d_i)` over the residual `d = prediction - target`, with `scale = 1 / entries` for
 //! a mean and 1 for a sum; [`Pointwise`] names `f` and [`Elementwise`] adds the scale.
 
-use descent_tensor::{Real, SUM_LANES};
+use descent_tensor::{Real, TorchSum};
 
 /// The function of one residual entry `d` that a loss sums.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,14 +49,16 @@ impl Elementwise {
     /// The loss of the residual `d = prediction - target` (rounded in `F`, as a tensor subtraction
     /// is), and `d` overwritten by the loss's derivative with respect to the prediction.
     ///
-    /// The value: each term in `f64` from the rounded residual, summed in `f64`, rounded once to
-    /// `F`, then scaled by `1 / entries` rounded to `F` ([`Elementwise::finish`]), as the autodiff
-    /// path's squared-error node does. The derivative is [`Elementwise::dispatch`]'s.
+    /// The value as PyTorch computes it: each term rounded to `F` (exact for the squares,
+    /// differences and absolute values of `mse`, `sse` and `mae`; `huber` and `log_cosh` round
+    /// their f64 term once), summed in PyTorch's CPU order ([`TorchSum`]), then divided by the
+    /// number of entries for a mean ([`Elementwise::finish`]). The derivative is
+    /// [`Elementwise::dispatch`]'s.
     pub fn value_and_derivative<F: Real>(&self, d: &mut [F]) -> f64 {
-        // In a copy compiled for the CPU's best instruction set (pulp's dispatch): the pass
-        // vectorizes, with no fused multiply-add, so the bits are the same in every copy.
+        // In a copy compiled for the CPU's best instruction set (pulp's dispatch), with no fused
+        // multiply-add, so the bits are the same in every copy.
         let sum = pulp::Arch::new().dispatch(Vectorized { loss: self, d });
-        self.finish(F::host(sum))
+        self.finish(sum)
     }
 
     /// Run `code` with this loss's [`Term`]: one copy of `code` per loss, each with its term
@@ -108,7 +110,8 @@ impl Elementwise {
     #[inline]
     pub fn finish<F: Real>(&self, sum: F) -> f64 {
         if self.mean {
-            (sum * F::host(self.scale())).widen()
+            // torch's mean: the sum divided by the count (`sum_out(...).div_(numel)`).
+            (sum / F::host(self.entries as f64)).widen()
         } else {
             sum.widen()
         }
@@ -156,45 +159,37 @@ struct Vectorized<'a, F> {
 }
 
 impl<F: Real> pulp::WithSimd for Vectorized<'_, F> {
-    type Output = f64;
+    type Output = F;
 
     #[inline(always)]
-    fn with_simd<S: pulp::Simd>(self, _simd: S) -> f64 {
+    fn with_simd<S: pulp::Simd>(self, _simd: S) -> F {
         self.loss.dispatch(Pass(self.d))
     }
 }
 
-/// One pass over a residual: each entry replaced by its derivative, the terms summed in `f64`
-/// in eight interleaved partial sums (as `descent_tensor::sum_squares`).
+/// One pass over a residual: each entry replaced by its derivative, the terms summed in
+/// PyTorch's order.
 struct Pass<'a, F>(&'a mut [F]);
 
 impl<F: Real> WithTerm<F> for Pass<'_, F> {
-    type Output = f64;
+    type Output = F;
 
     #[inline(always)]
-    fn with<T: Term<F>>(self, term: T) -> f64 {
-        let mut lanes = [0.0f64; SUM_LANES];
-        add_terms(&mut lanes, self.0, term);
-        lanes.iter().sum()
+    fn with<T: Term<F>>(self, term: T) -> F {
+        let mut sum = TorchSum::new(self.0.len());
+        add_terms(&mut sum, self.0, term);
+        sum.finish()
     }
 }
 
-/// Each entry of the residual `d` replaced by the loss's derivative, its term added into the
-/// partial sums `lanes` (the tail into the first lanes, as `descent_tensor::add_squares`): for
-/// one loss over many slices. Inlined into the caller, so it runs in the caller's instruction set.
+/// Each entry of the residual `d` replaced by the loss's derivative, its term rounded to `F` and
+/// pushed, in order, into `sum` (PyTorch's summation order): for one loss over many slices.
+/// Inlined into the caller, so it runs in the caller's instruction set.
 #[inline(always)]
-pub fn add_terms<F: Real, T: Term<F>>(lanes: &mut [f64; SUM_LANES], d: &mut [F], term: T) {
-    let (chunks, rest) = d.as_chunks_mut::<SUM_LANES>();
-    for chunk in chunks {
-        for (lane, v) in lanes.iter_mut().zip(chunk.iter_mut()) {
-            let (value, derivative) = term.at(*v);
-            *lane += value;
-            *v = derivative;
-        }
-    }
-    for (lane, v) in lanes.iter_mut().zip(rest.iter_mut()) {
+pub fn add_terms<F: Real, T: Term<F>>(sum: &mut TorchSum<F>, d: &mut [F], term: T) {
+    for v in d.iter_mut() {
         let (value, derivative) = term.at(*v);
-        *lane += value;
+        sum.push(F::host(value));
         *v = derivative;
     }
 }
@@ -254,7 +249,8 @@ mod tests {
         let ds = [-3.0f64, -0.5, 0.0, 0.25, 2.0];
         let mut d = ds.to_vec();
         let l = mean(Pointwise::Abs, 5).value_and_derivative(&mut d);
-        assert_eq!(l, 5.75 * (1.0 / 5.0));
+        // torch's mean divides the sum by the count (not a multiplication by 1/5).
+        assert_eq!(l, 5.75 / 5.0);
         assert_eq!(d, vec![-0.2, -0.2, 0.0, 0.2, 0.2]);
 
         let mut d = ds.to_vec();

@@ -2,7 +2,7 @@
 
 use descent_losses::{Elementwise, Term, WithTerm, add_terms};
 use descent_tensor::gemm::{Operand, matmul};
-use descent_tensor::{Real, SUM_LANES, add_squares, sum_squares};
+use descent_tensor::{Real, SUM_LANES, TorchSum, add_squares, sum_squares};
 
 use crate::LinearForm;
 use crate::host::{HostEval, HostObjective, check_lengths};
@@ -101,7 +101,7 @@ impl<F: Real> HostObjective<F> for LinearHost<F> {
             let done = fixed_kernel(self.arch, n, &self.loss, kernel);
             if let Some((sum, grad_squares)) = done {
                 return Ok(HostEval {
-                    loss: self.loss.finish(F::host(sum)),
+                    loss: self.loss.finish(sum),
                     grad_squares,
                 });
             }
@@ -155,7 +155,7 @@ fn fixed_kernel<F: Real>(
     n: usize,
     loss: &Elementwise,
     kernel: Squares<'_, F>,
-) -> Option<(f64, f64)> {
+) -> Option<(F, f64)> {
     // One A and one target for every instance, on the left: row by row (below).
     if kernel.left && kernel.a.len() == n * n && kernel.t.len() == n * n {
         // A single instance in one block of its own n rows; a batch in blocks of 64 rows.
@@ -185,11 +185,11 @@ fn fixed_kernel<F: Real>(
 }
 
 /// `kernel` with `loss`'s term, under pulp's chosen instruction set.
-fn simd<F: Real, K: WithTerm<F, Output = Option<(f64, f64)>>>(
+fn simd<F: Real, K: WithTerm<F, Output = Option<(F, f64)>>>(
     arch: pulp::Arch,
     loss: &Elementwise,
     kernel: K,
-) -> Option<(f64, f64)> {
+) -> Option<(F, f64)> {
     arch.dispatch(InSimd {
         loss,
         kernel,
@@ -204,8 +204,8 @@ struct InSimd<'a, F, K> {
     element: std::marker::PhantomData<F>,
 }
 
-impl<F: Real, K: WithTerm<F, Output = Option<(f64, f64)>>> pulp::WithSimd for InSimd<'_, F, K> {
-    type Output = Option<(f64, f64)>;
+impl<F: Real, K: WithTerm<F, Output = Option<(F, f64)>>> pulp::WithSimd for InSimd<'_, F, K> {
+    type Output = Option<(F, f64)>;
 
     #[inline(always)]
     fn with_simd<S: pulp::Simd>(self, _simd: S) -> Self::Output {
@@ -227,8 +227,9 @@ struct Squares<'a, F> {
 struct Fixed<'a, F, const N: usize>(Squares<'a, F>);
 
 impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
-    /// The sum of the loss's terms and of the gradient's squares, both in `f64`.
-    type Output = Option<(f64, f64)>;
+    /// The sum of the loss's terms (in PyTorch's order, in `F`) and of the gradient's squares
+    /// (in `f64`).
+    type Output = Option<(F, f64)>;
 
     /// For each instance: `D = X A - T` (left) or `A X - T` (right), `R` = the loss's
     /// derivative at `D`, and the gradient `R Aᵀ` (left) or `Aᵀ R` (right), every block `N x N`
@@ -238,8 +239,9 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
     fn with<T: Term<F>>(self, term: T) -> Self::Output {
         let Squares { left, x, a, t, g } = self.0;
         let size = N * N;
-        // Per-column partial sums: N independent chains of additions, not one long one.
-        let (mut sums, mut squares) = ([0.0f64; N], [0.0f64; N]);
+        // The loss's terms in PyTorch's order; the gradient's squares in per-column partial
+        // sums (N independent chains of additions, not one long one).
+        let (mut sums, mut squares) = (TorchSum::new(x.len()), [0.0f64; N]);
         // `a` and `t` hold one block per instance, or one for all (then cycled).
         let blocks = x
             .chunks_exact(size)
@@ -261,7 +263,7 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
                 }
                 for j in 0..N {
                     let (value, derivative) = term.at(row[j] - t[i][j]);
-                    sums[j] += value;
+                    sums.push(F::host(value));
                     row[j] = derivative;
                 }
                 dm[i] = row;
@@ -285,7 +287,7 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
                 out.copy_from_slice(&row);
             }
         }
-        Some((sums.iter().sum(), squares.iter().sum()))
+        Some((sums.finish(), squares.iter().sum()))
     }
 }
 
@@ -296,7 +298,7 @@ impl<F: Real, const N: usize> WithTerm<F> for Fixed<'_, F, N> {
 struct Rows<'a, F, const N: usize, const R: usize>(Squares<'a, F>);
 
 impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> {
-    type Output = Option<(f64, f64)>;
+    type Output = Option<(F, f64)>;
 
     /// Blocks of `R` rows in four passes: the residual rows, the loss's terms and
     /// derivatives over the block as one flat slice, the gradient rows, the gradient's squares
@@ -307,7 +309,7 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
         let Squares { x, a, t, g, .. } = self.0;
         let (a, t) = (rows::<F, N>(a), rows::<F, N>(t));
         let at = transpose(&a);
-        let (mut sums, mut squares) = ([0.0f64; SUM_LANES], [0.0f64; SUM_LANES]);
+        let (mut sums, mut squares) = (TorchSum::new(x.len()), [0.0f64; SUM_LANES]);
         let (xs, _) = x.as_chunks::<N>();
         let (gs, _) = g.as_chunks_mut::<N>();
         let mut block = [[F::zero(); N]; R];
@@ -340,7 +342,7 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
             }
             add_squares(&mut squares, gb.as_flattened());
         }
-        Some((sums.iter().sum(), squares.iter().sum()))
+        Some((sums.finish(), squares.iter().sum()))
     }
 }
 

@@ -277,7 +277,7 @@ fn invalid_optimizer_schedule_and_transform_keys_are_config_errors() {
         (
             &["schedule.kind=warmup"],
             "schedule.kind",
-            "known kinds: `constant`, `cosine`",
+            "known kinds: `chained`, `constant`, `cosine`",
         ),
         (&["schedule.kind=step"], "schedule.step_size", "missing key"),
         (
