@@ -476,3 +476,70 @@ fn a_bad_average_names_its_key() {
     };
     assert!(e.key.starts_with("average"), "{}: {}", e.key, e.reason);
 }
+
+/// PyTorch 2.15 (one thread), float32: `LBFGS([X], lr=0.01, line_search_fn="strong_wolfe")` on
+/// the notebook problem (`X = torch.rand(4, 4)` after `manual_seed(314)`, loss
+/// `((X @ A - I) ** 2).mean()`), 10 steps: the loss after each step and the final X, as
+/// `float.hex()`. The line search reads the loss, so this holds only because the loss is summed
+/// in torch's order (descent_tensor::TorchSum); summed in f64 and rounded once, it left torch's
+/// path at step 1.
+#[test]
+fn lbfgs_with_strong_wolfe_follows_torch_bit_for_bit() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
+    let sets: Vec<String> = [
+        "optimizer.kind=lbfgs",
+        "optimizer.lr=0.01",
+        "optimizer.line_search_fn=strong_wolfe",
+        "iterations=10",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let config = Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
+    let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut capture = Capture::default();
+    let summary = experiment.run(&mut [&mut capture]).expect("run");
+    let x = &capture.result[0];
+    let want_x = descent_optim::testing::torch_hex(&[
+        "0x1.ffff480000000p-1",
+        "-0x1.9e9cde0000000p-17",
+        "-0x1.2a23780000000p-20",
+        "0x1.6b7f360000000p-20",
+        "0x1.1846020000000p-16",
+        "0x1.00007c0000000p-1",
+        "-0x1.bfafea0000000p-21",
+        "0x1.e1ff7e0000000p-19",
+        "0x1.5c2d5a0000000p-23",
+        "-0x1.265b900000000p-17",
+        "0x1.5555200000000p-2",
+        "0x1.4b67280000000p-18",
+        "0x1.d3c08c0000000p-18",
+        "-0x1.e8af200000000p-18",
+        "-0x1.31698a0000000p-20",
+        "0x1.ffffae0000000p-3",
+    ]);
+    for (k, (got, want)) in x.data().iter().zip(&want_x).enumerate() {
+        assert_eq!(
+            got.to_bits(),
+            want.to_bits(),
+            "X entry {k}: {got:e} vs {want:e}"
+        );
+    }
+    // torch's step returns the loss before it; records 1..10 hold the losses after steps 1..9
+    // and the summary the final one.
+    let want_loss = descent_optim::testing::torch_hex(&[
+        "0x1.aa40340000000p+0",
+        "0x1.95fcde0000000p-15",
+        "0x1.2cf0b40000000p-24",
+        "0x1.2faeb40000000p-33",
+    ]);
+    for (k, want) in want_loss.iter().enumerate() {
+        assert_eq!(
+            capture.records[k].loss.to_bits(),
+            want.to_bits(),
+            "loss at step {k}"
+        );
+    }
+    // torch's closure ran 78 times; descent adds the loop's own evaluation of each iteration.
+    assert_eq!(summary.evaluations, 78 + 10);
+}
