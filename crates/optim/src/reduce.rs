@@ -1,10 +1,9 @@
 //! Reductions over a flat vector in the order torch's CPU kernels use for L-BFGS's 0-dim results.
 //!
-//! torch-optim.md pins the order for 16 elements: `dot` (BLAS sdot) runs four interleaved
-//! accumulators and adds them as `(acc0 + acc2) + (acc1 + acc3)`; `sum` first folds element
-//! i + 8 onto element i, then adds left to right. Other lengths use other orders in torch that
-//! are not documented; these functions keep the same schemes there, so bits may differ from
-//! torch beyond 16 elements while the values agree to rounding.
+//! torch-optim.md pins `dot`'s order for 16 elements (BLAS sdot: four interleaved accumulators
+//! added as `(acc0 + acc2) + (acc1 + acc3)`); other lengths keep that scheme, which may differ
+//! from MKL's in the last bits. `sum` is torch's CPU sum for every length and dtype
+//! (`descent_tensor::TorchSum`).
 
 use descent_tensor::Real;
 
@@ -17,16 +16,14 @@ pub(crate) fn dot<F: Real>(x: &[F], y: &[F]) -> F {
     (acc[0] + acc[2]) + (acc[1] + acc[3])
 }
 
-/// `Σ |x_i|`: for 16 elements torch's order (fold the upper half onto the lower, then left to
-/// right); otherwise left to right.
+/// `Σ |x_i|` in the order of torch's CPU `sum` ([`descent_tensor::TorchSum`]: for 16 float32
+/// elements, the upper half folded onto the lower, then left to right; for float64, four lanes).
 pub(crate) fn sum_abs<F: Real>(x: &[F]) -> F {
-    if x.len() == 16 {
-        (0..8)
-            .map(|i| x[i].abs() + x[i + 8].abs())
-            .fold(F::zero(), |s, v| s + v)
-    } else {
-        x.iter().fold(F::zero(), |s, v| s + v.abs())
+    let mut sum = descent_tensor::TorchSum::new(x.len());
+    for v in x {
+        sum.push(v.abs());
     }
+    sum.finish()
 }
 
 /// `max |x_i|` (exact in any order; NaN propagates, as torch's max).
