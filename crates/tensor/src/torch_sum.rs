@@ -27,7 +27,10 @@ pub struct TorchSum<F> {
     vectors: usize,
     level_power: u32,
     level_mask: usize,
-    acc: [[[F; MAX_LANES]; COLUMNS]; LEVELS],
+    /// The cascade's first level, one accumulator vector per column.
+    acc0: [[F; MAX_LANES]; COLUMNS],
+    /// Its upper levels, only for sums long enough to reach them (`rows >= 2^level_power`).
+    upper: Option<[[[F; MAX_LANES]; COLUMNS]; LEVELS - 1]>,
     /// The vector being filled.
     current: [F; MAX_LANES],
     filled: usize,
@@ -65,7 +68,9 @@ impl<F: Real> TorchSum<F> {
             vectors,
             level_power,
             level_mask: (1usize << level_power) - 1,
-            acc: [[[F::zero(); MAX_LANES]; COLUMNS]; LEVELS],
+            acc0: [[F::zero(); MAX_LANES]; COLUMNS],
+            upper: (rows >= 1 << level_power)
+                .then_some([[[F::zero(); MAX_LANES]; COLUMNS]; LEVELS - 1]),
             current: [F::zero(); MAX_LANES],
             filled: 0,
             done: 0,
@@ -98,41 +103,50 @@ impl<F: Real> TorchSum<F> {
     fn vector(&mut self) {
         let index = self.done;
         self.done += 1;
-        let (acc, v, lanes) = (&mut self.acc, &self.current, self.lanes);
+        let (acc0, v, lanes) = (&mut self.acc0, &self.current, self.lanes);
         if index >= self.rows * COLUMNS {
             for l in 0..lanes {
-                acc[0][0][l] += v[l];
+                acc0[0][l] += v[l];
             }
             return;
         }
         let column = index % COLUMNS;
         for l in 0..lanes {
-            acc[0][column][l] += v[l];
+            acc0[column][l] += v[l];
         }
         if column != COLUMNS - 1 {
             return;
         }
         self.row += 1;
-        if self.row.is_multiple_of(1 << self.level_power) {
-            for j in 1..LEVELS {
-                for k in 0..COLUMNS {
-                    for l in 0..lanes {
-                        acc[j][k][l] += acc[j - 1][k][l];
-                        acc[j - 1][k][l] = F::zero();
+        if let Some(upper) = &mut self.upper {
+            if self.row.is_multiple_of(1 << self.level_power) {
+                for j in 1..LEVELS {
+                    for k in 0..COLUMNS {
+                        for l in 0..lanes {
+                            if j == 1 {
+                                upper[0][k][l] += acc0[k][l];
+                                acc0[k][l] = F::zero();
+                            } else {
+                                upper[j - 1][k][l] += upper[j - 2][k][l];
+                                upper[j - 2][k][l] = F::zero();
+                            }
+                        }
                     }
-                }
-                let mask = self.level_mask << (j as u32 * self.level_power);
-                if self.row & mask != 0 {
-                    break;
+                    let mask = self.level_mask << (j as u32 * self.level_power);
+                    if self.row & mask != 0 {
+                        break;
+                    }
                 }
             }
         }
         if self.row == self.rows {
-            // The end of multi_row_sum: its levels into level 0.
+            // The end of multi_row_sum: its levels into level 0 (zeros where a sum never
+            // reached them; adding them still turns a -0 into +0, as torch's loop does).
             for j in 1..LEVELS {
                 for k in 0..COLUMNS {
                     for l in 0..lanes {
-                        acc[0][k][l] += acc[j][k][l];
+                        let upper = self.upper.as_ref().map_or(F::zero(), |u| u[j - 1][k][l]);
+                        acc0[k][l] += upper;
                     }
                 }
             }
@@ -147,12 +161,12 @@ impl<F: Real> TorchSum<F> {
             "TorchSum: {} of {} values",
             self.pushed, self.n
         );
-        let acc = &self.acc;
+        let acc0 = &self.acc0;
         let mut total = self.tail;
         for l in 0..self.lanes {
-            let mut lane = acc[0][0][l];
+            let mut lane = acc0[0][l];
             for k in 1..COLUMNS {
-                lane += acc[0][k][l];
+                lane += acc0[k][l];
             }
             total += lane;
         }
