@@ -118,24 +118,24 @@ impl<F: Real> TorchSum<F> {
             return;
         }
         self.row += 1;
-        if let Some(upper) = &mut self.upper {
-            if self.row.is_multiple_of(1 << self.level_power) {
-                for j in 1..LEVELS {
-                    for k in 0..COLUMNS {
-                        for l in 0..lanes {
-                            if j == 1 {
-                                upper[0][k][l] += acc0[k][l];
-                                acc0[k][l] = F::zero();
-                            } else {
-                                upper[j - 1][k][l] += upper[j - 2][k][l];
-                                upper[j - 2][k][l] = F::zero();
-                            }
+        if let Some(upper) = &mut self.upper
+            && self.row.is_multiple_of(1 << self.level_power)
+        {
+            for j in 1..LEVELS {
+                for k in 0..COLUMNS {
+                    for l in 0..lanes {
+                        if j == 1 {
+                            upper[0][k][l] += acc0[k][l];
+                            acc0[k][l] = F::zero();
+                        } else {
+                            upper[j - 1][k][l] += upper[j - 2][k][l];
+                            upper[j - 2][k][l] = F::zero();
                         }
                     }
-                    let mask = self.level_mask << (j as u32 * self.level_power);
-                    if self.row & mask != 0 {
-                        break;
-                    }
+                }
+                let mask = self.level_mask << (j as u32 * self.level_power);
+                if self.row & mask != 0 {
+                    break;
                 }
             }
         }
