@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{check_lr, check_non_negative, check_positive};
 use crate::host::{StepCount, pow};
 use crate::lamb::norm;
-use crate::optimizer::{check_shapes, load_gradient, shape_of};
+use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape, lerp};
 
 /// Config of [`Adafactor`], with torch.optim.Adafactor's keys and defaults; torch's
@@ -121,9 +121,7 @@ impl<F: Real> Optimizer<F> for Adafactor<F> {
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
         check_shapes(params, grads)?;
-        let shapes = (0..params.len())
-            .map(|i| shape_of(&self.shapes, i, params[i].len()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shapes = shapes_of(&self.shapes, params)?;
         if self.rows.len() != params.len() {
             self.rows = shapes.iter().map(|s| vec![F::zero(); s.rows]).collect();
             self.cols = shapes.iter().map(|s| vec![F::zero(); s.cols]).collect();

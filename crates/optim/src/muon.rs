@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{check_lr, check_non_negative, check_positive};
 use crate::lamb::norm;
 use crate::moments::zeros_like;
-use crate::optimizer::{check_shapes, load_gradient, shape_of};
+use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape, lerp};
 
 /// How torch.optim.Muon scales lr by the parameter's shape `A x B`.
@@ -284,9 +284,7 @@ impl<F: Real> Optimizer<F> for Muon<F> {
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
         check_shapes(params, grads)?;
-        let shapes = (0..params.len())
-            .map(|i| shape_of(&self.shapes, i, params[i].len()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shapes = shapes_of(&self.shapes, params)?;
         if self.buf.len() != params.len() {
             self.buf = zeros_like(params);
         }
@@ -451,6 +449,19 @@ mod tests {
     #[test]
     fn muon_keller_matches_muon_py() {
         check(true);
+    }
+
+    #[test]
+    fn a_shape_that_does_not_fit_is_an_error() {
+        let mut opt = MuonConfig::default().build::<f64>();
+        opt.set_shapes(&[Shape::new(3, 3)]).expect("shapes");
+        let e = opt
+            .step(&mut [vec![0.0; 6]], &[vec![1.0; 6]], 0.1, &mut NoClosure)
+            .expect_err("9 entries told, 6 given");
+        assert!(
+            e.to_string().contains("told 3 x 3 but it has 6 values"),
+            "{e}"
+        );
     }
 
     #[test]

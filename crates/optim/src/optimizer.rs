@@ -116,17 +116,21 @@ pub trait Optimizer<F: Real>: Send {
     }
 }
 
-/// The shape of parameter `index` among `shapes` (a column vector when none was told), checked
-/// against its length.
-pub(crate) fn shape_of(shapes: &[Shape], index: usize, len: usize) -> Result<Shape, OptimError> {
-    match shapes.get(index) {
-        None => Ok(Shape::column(len)),
-        Some(s) if s.len() == len => Ok(*s),
-        Some(s) => Err(OptimError::Shape {
-            index,
-            reason: format!("told {} x {} but it has {len} values", s.rows, s.cols),
-        }),
-    }
+/// The shape of each parameter: the one told ([`Optimizer::set_shapes`]) or, when none was, a
+/// column vector; checked against the parameter's length.
+pub(crate) fn shapes_of<F>(told: &[Shape], params: &[Vec<F>]) -> Result<Vec<Shape>, OptimError> {
+    params
+        .iter()
+        .enumerate()
+        .map(|(index, p)| match told.get(index) {
+            None => Ok(Shape::column(p.len())),
+            Some(s) if s.len() == p.len() => Ok(*s),
+            Some(s) => Err(OptimError::Shape {
+                index,
+                reason: format!("told {} x {} but it has {} values", s.rows, s.cols, p.len()),
+            }),
+        })
+        .collect()
 }
 
 /// Check that every parameter has a gradient of the same length.

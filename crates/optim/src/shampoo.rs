@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{check_lr, check_non_negative, check_positive};
 use crate::host::pow;
 use crate::kronecker::{accumulate, add_scaled, grams, inverse_root, matrix};
-use crate::optimizer::{check_shapes, load_gradient, shape_of};
+use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape};
 
 /// Config of [`Shampoo`], with DistributedShampoo's keys and defaults (no grafting, no blocking).
@@ -133,9 +133,7 @@ impl<F: Real> Optimizer<F> for Shampoo<F> {
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
         check_shapes(params, grads)?;
-        let shapes = (0..params.len())
-            .map(|i| shape_of(&self.shapes, i, params[i].len()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shapes = shapes_of(&self.shapes, params)?;
         if self.factors.len() != params.len() {
             self.factors = shapes
                 .iter()

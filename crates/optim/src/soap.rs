@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
 use crate::host::pow;
 use crate::kronecker::{accumulate, add_scaled, eigen, grams, matrix};
-use crate::optimizer::{check_shapes, load_gradient, shape_of};
+use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape};
 
 /// Config of [`Soap`], with soap.py's keys and defaults (`merge_dims`, `precondition_1d`,
@@ -158,9 +158,7 @@ impl<F: Real> Optimizer<F> for Soap<F> {
         _closure: &mut dyn Closure<F>,
     ) -> Result<(), OptimError> {
         check_shapes(params, grads)?;
-        let shapes = (0..params.len())
-            .map(|i| shape_of(&self.shapes, i, params[i].len()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let shapes = shapes_of(&self.shapes, params)?;
         let c = &self.config;
         let [b1, b2] = c.betas;
         let bs = c.shampoo_beta.unwrap_or(b2);
