@@ -374,7 +374,10 @@ pub fn execute(command: Command, globals: &Globals, registry: &Registry) -> Exit
 pub fn listing(registry: &Registry) -> String {
     let mut out = String::new();
     let mut section = "";
-    for l in registry.listing() {
+    let listing = registry.listing();
+    // One column for the kinds, as wide as the longest (`schedule_free_adamw`).
+    let w = listing.iter().map(|l| l.kind.len()).max().unwrap_or(0);
+    for l in listing {
         if l.section != section {
             section = l.section;
             let header = if section == "transform" {
@@ -387,14 +390,14 @@ pub fn listing(registry: &Registry) -> String {
                 if out.is_empty() { "" } else { "\n" }
             ));
         }
-        out.push_str(&format!("  {:<14} {}\n", l.kind, l.summary));
+        out.push_str(&format!("  {:<w$} {}\n", l.kind, l.summary));
         match l.defaults {
             Some(t) if !t.is_empty() => {
                 let keys: Vec<String> = t.iter().map(|(k, v)| format!("{k} = {v}")).collect();
-                out.push_str(&format!("  {:<14} defaults: {}\n", "", keys.join(", ")));
+                out.push_str(&format!("  {:<w$} defaults: {}\n", "", keys.join(", ")));
             }
             Some(_) => {}
-            None => out.push_str(&format!("  {:<14} (has required keys)\n", "")),
+            None => out.push_str(&format!("  {:<w$} (has required keys)\n", "")),
         }
     }
     out
