@@ -1,11 +1,10 @@
 //! `Adafactor`: torch.optim.Adafactor (Shazeer and Stern, 2018, as torch departs from it): a factored second moment for matrices, no first moment.
 
-use descent_tensor::Real;
+use descent_tensor::{Real, sum_squares};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_lr, check_non_negative, check_positive};
-use crate::host::{StepCount, pow};
-use crate::lamb::norm;
+use crate::host::{StepCount, norm, pow};
 use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape, lerp};
 
@@ -143,7 +142,7 @@ impl<F: Real> Optimizer<F> for Adafactor<F> {
             }
             let (row_var, col_var) = (&mut self.rows[i], &mut self.cols[i]);
             for (r, v) in row_var.iter_mut().enumerate() {
-                let mean = F::host(norm(&g[r * cols..(r + 1) * cols]).powi(2) / cols as f64);
+                let mean = F::host(sum_squares(&g[r * cols..(r + 1) * cols]) / cols as f64);
                 *v = lerp(*v, mean, weight);
             }
             for (k, v) in col_var.iter_mut().enumerate() {

@@ -1,4 +1,4 @@
-//! Host-side arithmetic shared by the optimizers: Python's `pow`, torch's float32 step counter and torch.sign.
+//! Host-side arithmetic shared by the optimizers: Python's `pow`, torch's float32 step counter, torch.sign and maximum, the f64 norm.
 
 /// `base ** exp` as Python computes it (glibc `pow`); `black_box` keeps LLVM from rewriting it
 /// into a `sqrt` or a product, which round differently (torch-optim.md, rule R6).
@@ -39,4 +39,9 @@ pub(crate) fn maximum<F: descent_tensor::Real>(a: F, b: F) -> F {
     } else {
         b
     }
+}
+
+/// The Euclidean norm, its squares summed in f64 (descent_tensor's `sum_squares`).
+pub(crate) fn norm<F: descent_tensor::Real>(x: &[F]) -> f64 {
+    descent_tensor::sum_squares(x).sqrt()
 }

@@ -4,6 +4,7 @@ use descent_tensor::Real;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_betas, check_lr, check_non_negative, check_positive};
+use crate::host::norm;
 use crate::moments::zeros_like;
 use crate::optimizer::{check_shapes, load_gradient};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig};
@@ -81,11 +82,6 @@ impl<F: Real> Lamb<F> {
             direction: Vec::new(),
         }
     }
-}
-
-/// The Euclidean norm, summed in f64.
-pub(crate) fn norm<F: Real>(x: &[F]) -> f64 {
-    x.iter().map(|v| v.widen() * v.widen()).sum::<f64>().sqrt()
 }
 
 impl<F: Real> Optimizer<F> for Lamb<F> {

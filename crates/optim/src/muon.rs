@@ -5,7 +5,7 @@ use descent_tensor::gemm::{Operand, matmul};
 use serde::{Deserialize, Serialize};
 
 use crate::config::{check_lr, check_non_negative, check_positive};
-use crate::lamb::norm;
+use crate::host::norm;
 use crate::moments::zeros_like;
 use crate::optimizer::{check_shapes, load_gradient, shapes_of};
 use crate::{Closure, Invalid, OptimError, Optimizer, OptimizerConfig, Shape, lerp};
