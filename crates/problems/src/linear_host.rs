@@ -302,8 +302,9 @@ impl<F: Real, const N: usize, const R: usize> WithTerm<F> for Rows<'_, F, N, R> 
 
     /// Blocks of `R` rows in four passes: the residual rows, the loss's terms and
     /// derivatives over the block as one flat slice, the gradient rows, the gradient's squares
-    /// over the block's flat slice. The flat passes keep eight `f64` partial sums, so they
-    /// vectorize (one long chain of additions per row did not).
+    /// over the block's flat slice. The loss's terms go into a `TorchSum` (PyTorch's order); the
+    /// squares into eight `f64` partial sums, so that pass vectorizes (one long chain of
+    /// additions per row did not).
     #[inline(always)]
     fn with<T: Term<F>>(self, term: T) -> Self::Output {
         let Squares { x, a, t, g, .. } = self.0;
