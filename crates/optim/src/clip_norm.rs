@@ -1,6 +1,6 @@
 //! `ClipNorm`: scale the gradient down to a maximum Euclidean norm, as torch.nn.utils.clip_grad_norm_.
 
-use descent_tensor::Real;
+use descent_tensor::{Real, torch_vector_norm};
 use serde::{Deserialize, Serialize};
 
 use crate::config::check_positive;
@@ -36,22 +36,24 @@ impl TransformConfig for ClipNormConfig {
     }
 }
 
-/// torch's `clip_grad_norm_` with the 2-norm: `coef = max_norm / (norm + 1e-6)`, clamped to at
-/// most 1, and every entry multiplied by it. The norm is accumulated in f64 (torch accumulates in
-/// the element type), and the coefficient rounded once to the element type.
+/// torch's `clip_grad_norm_` with the 2-norm, in the element type and torch's order, so a
+/// clipped run follows PyTorch bit for bit: each parameter's norm as `torch.linalg.vector_norm`
+/// ([`torch_vector_norm`]), the total norm as the norm of those norms (torch stacks them),
+/// `coef = max_norm / (total + 1e-6)` computed as torch's `Tensor.__rtruediv__` does,
+/// `reciprocal(total + 1e-6) * max_norm`, clamped to at most 1 (a NaN stays NaN), and every
+/// entry multiplied by it. With `global = false` each parameter is clipped by a call of its own,
+/// so its total is the norm of its one norm, as torch computes it.
 #[derive(Debug, Clone)]
 pub struct ClipNorm {
     config: ClipNormConfig,
 }
 
 fn scale<F: Real>(grads: &mut [Vec<F>], max_norm: f64) {
-    let norm = grads
-        .iter()
-        .flatten()
-        .map(|g| g.widen() * g.widen())
-        .sum::<f64>()
-        .sqrt();
-    let coef = F::host((max_norm / (norm + 1e-6)).min(1.0));
+    let norms: Vec<F> = grads.iter().map(|g| torch_vector_norm(g)).collect();
+    let total = torch_vector_norm(&norms);
+    let coef = (total + F::host(1e-6)).recip() * F::host(max_norm);
+    // torch.clamp(max = 1): a NaN coefficient passes through.
+    let coef = if coef > F::one() { F::one() } else { coef };
     for g in grads.iter_mut().flatten() {
         *g *= coef;
     }

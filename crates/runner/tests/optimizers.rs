@@ -543,3 +543,233 @@ fn lbfgs_with_strong_wolfe_follows_torch_bit_for_bit() {
     // torch's closure ran 78 times; descent adds the loop's own evaluation of each iteration.
     assert_eq!(summary.evaluations, 78 + 10);
 }
+
+/// PyTorch 2.15 (one thread): the notebook problem (`X = torch.rand(4, 4, dtype)` after
+/// `manual_seed(314)`, loss `((X @ A - I) ** 2).mean()`), 100 steps of `SGD([X], lr, momentum)`
+/// at configs/diag4.toml's lr
+/// with `clip_grad_norm_([X], max_norm)` between `backward` and `step`: the final X as
+/// `float.hex()`, row by row. The runs clip 39, 16 and 37 of their 100 steps. With the norm
+/// summed in f64 they left torch's path at steps 9, 4 and 1.
+#[test]
+fn clip_norm_runs_follow_torch_bit_for_bit() {
+    let cases: [(&str, f64, f64, [&str; 16]); 3] = [
+        (
+            "f32",
+            0.1,
+            0.0,
+            [
+                "0x1.fda9da0000000p-1",
+                "0x1.36b0280000000p-27",
+                "0x1.ad03ae0000000p-73",
+                "0x0.0p+0",
+                "0x1.c68c6c0000000p-7",
+                "0x1.fffffc0000000p-2",
+                "0x1.421a0a0000000p-73",
+                "-0x0.0p+0",
+                "0x1.1a52f20000000p-13",
+                "0x1.b9267a0000000p-28",
+                "0x1.5555560000000p-2",
+                "0x1.0000000000000p-149",
+                "0x1.7b4f640000000p-8",
+                "0x1.6e314c0000000p-28",
+                "0x1.b779f00000000p-73",
+                "0x1.0000000000000p-2",
+            ],
+        ),
+        (
+            "f32",
+            0.5,
+            0.9,
+            [
+                "0x1.002f9c0000000p+0",
+                "-0x1.7d36280000000p-9",
+                "-0x1.85f5e40000000p-9",
+                "-0x1.3bfe000000000p-11",
+                "-0x1.216c600000000p-9",
+                "0x1.0071820000000p-1",
+                "-0x1.24c7ac0000000p-9",
+                "-0x1.b1696e0000000p-11",
+                "-0x1.6786d00000000p-16",
+                "-0x1.0ea4d40000000p-9",
+                "0x1.5330100000000p-2",
+                "-0x1.0145340000000p-10",
+                "-0x1.e308c20000000p-11",
+                "-0x1.c150a40000000p-10",
+                "-0x1.8f78460000000p-9",
+                "0x1.ffca620000000p-3",
+            ],
+        ),
+        (
+            "f64",
+            0.1,
+            0.0,
+            [
+                "0x1.fdef3994b5363p-1",
+                "0x1.621c2f38fef10p-28",
+                "0x1.2066a6585bdb6p-72",
+                "0x1.fe5931533f1c9p-250",
+                "0x1.200eca78e979cp-10",
+                "0x1.ffffffeb98fc6p-2",
+                "0x1.29df238171f7ep-72",
+                "0x1.90c72bb1164d7p-243",
+                "0x1.3d31be4922455p-8",
+                "0x1.f3595c2a049f1p-32",
+                "0x1.5555555555556p-2",
+                "0x1.09fca4c7f3199p-242",
+                "0x1.ecbc897cca51fp-8",
+                "0x1.1e0d3348ecee2p-27",
+                "0x1.570daa4f5ca68p-73",
+                "0x1.0000000000000p-2",
+            ],
+        ),
+    ];
+    for (dtype, max_norm, momentum, want) in cases {
+        let transform = format!("transform=[{{kind=\"clip_norm\",max_norm={max_norm}}}]");
+        let sets = [
+            format!("dtype={dtype}"),
+            format!("optimizer.momentum={momentum}"),
+            transform,
+        ];
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
+        let config =
+            Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
+        let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
+        let mut c = Capture::default();
+        experiment.run(&mut [&mut c]).expect("run");
+        let want = descent_optim::testing::torch_hex(&want);
+        for (k, (got, want)) in c.result[0].data().iter().zip(&want).enumerate() {
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{dtype}, max_norm {max_norm}, momentum {momentum}: X entry {k}: {got:e} vs {want:e}"
+            );
+        }
+    }
+}
+
+/// PyTorch 2.15 (one thread), float64: `LBFGS([X], lr, line_search_fn)` on the notebook problem
+/// (`X = torch.rand(4, 4, dtype=torch.float64)` after `manual_seed(314)`, loss
+/// `((X @ A - I) ** 2).mean()`): the final X as `float.hex()` and the closure's calls. This holds
+/// only with float64's sums and dots in torch's orders: `sum(|g|)` as ATen's 4-lane cascade and
+/// `dot` as MKL's ddot (crates/optim/src/reduce.rs); with the float32 schemes no iterate was equal.
+#[test]
+fn float64_lbfgs_follows_torch_bit_for_bit() {
+    let cases: [(&[&str], usize, usize, [&str; 16]); 4] = [
+        (
+            &["optimizer.lr=1"],
+            10,
+            20,
+            [
+                "0x1.ffff9158e9eedp-1",
+                "-0x1.89b0d0f300b00p-19",
+                "0x1.2a60cb18312c0p-18",
+                "0x1.abdd646e9a258p-24",
+                "0x1.e23cadf597c1ap-21",
+                "0x1.000016aed0cd2p-1",
+                "0x1.342d281233b00p-18",
+                "0x1.5000dfe0ba708p-17",
+                "0x1.0981d97615e1ap-18",
+                "-0x1.1594f49c71b00p-22",
+                "0x1.5555a00a395a5p-2",
+                "0x1.bdfebb48dfe20p-17",
+                "0x1.9c71d4022c1dap-18",
+                "-0x1.3e066191f2800p-18",
+                "0x1.62ebd29f44080p-19",
+                "0x1.00029c47bf647p-2",
+            ],
+        ),
+        (
+            &["optimizer.lr=0.5"],
+            10,
+            30,
+            [
+                "0x1.fffee886f4338p-1",
+                "-0x1.4c4de5b19d456p-18",
+                "-0x1.27335159ee3ccp-17",
+                "0x1.0c21c74b63174p-25",
+                "0x1.307e5f4653a21p-19",
+                "0x1.0000264ac53c1p-1",
+                "-0x1.30e4f7b72dba8p-17",
+                "0x1.a52127bc4717ep-19",
+                "0x1.4f4ae9f7d95c4p-17",
+                "-0x1.d4997c89bdcddp-22",
+                "0x1.5554c182e69dbp-2",
+                "0x1.177e631f3d9b1p-18",
+                "0x1.046ce6ed5c1b8p-16",
+                "-0x1.0c6fce62a5394p-17",
+                "-0x1.5f24313fef99ep-18",
+                "0x1.0000d165a75acp-2",
+            ],
+        ),
+        (
+            &["optimizer.lr=0.01", "optimizer.line_search_fn=strong_wolfe"],
+            10,
+            38,
+            [
+                "0x1.000095e6a492bp+0",
+                "-0x1.903828f147400p-20",
+                "-0x1.3aebd06b42400p-19",
+                "-0x1.848de0d8ec4c0p-26",
+                "-0x1.46a48a3b2d9c0p-19",
+                "0x1.00000b878e4d2p-1",
+                "-0x1.45433fc66de00p-19",
+                "-0x1.3121f7ac93e40p-19",
+                "-0x1.67ae9bf0ded40p-17",
+                "-0x1.1a2f613ef2c00p-23",
+                "0x1.55552de8b7087p-2",
+                "-0x1.9504ca08f1c40p-19",
+                "-0x1.175e7286aea40p-16",
+                "-0x1.434c7fd47b800p-19",
+                "-0x1.769962da49e00p-20",
+                "0x1.fffed08f34e25p-3",
+            ],
+        ),
+        (
+            &["optimizer.lr=1", "optimizer.line_search_fn=strong_wolfe"],
+            5,
+            15,
+            [
+                "0x1.ffff9158e9eedp-1",
+                "-0x1.89b0d0f300b00p-19",
+                "0x1.2a60cb18312c0p-18",
+                "0x1.abdd646e9a258p-24",
+                "0x1.e23cadf597c1ap-21",
+                "0x1.000016aed0cd2p-1",
+                "0x1.342d281233b00p-18",
+                "0x1.5000dfe0ba708p-17",
+                "0x1.0981d97615e1ap-18",
+                "-0x1.1594f49c71b00p-22",
+                "0x1.5555a00a395a5p-2",
+                "0x1.bdfebb48dfe20p-17",
+                "0x1.9c71d4022c1dap-18",
+                "-0x1.3e066191f2800p-18",
+                "0x1.62ebd29f44080p-19",
+                "0x1.00029c47bf647p-2",
+            ],
+        ),
+    ];
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
+    for (keys, steps, calls, want) in cases {
+        let mut sets = vec![
+            "dtype=f64".to_string(),
+            "optimizer.kind=lbfgs".to_string(),
+            format!("iterations={steps}"),
+        ];
+        sets.extend(keys.iter().map(|k| k.to_string()));
+        let config =
+            Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
+        let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
+        let mut capture = Capture::default();
+        let summary = experiment.run(&mut [&mut capture]).expect("run");
+        let want = descent_optim::testing::torch_hex(&want);
+        for (k, (got, want)) in capture.result[0].data().iter().zip(&want).enumerate() {
+            assert_eq!(
+                got.to_bits(),
+                want.to_bits(),
+                "{keys:?}: X entry {k}: {got:e} vs {want:e}"
+            );
+        }
+        // descent adds the loop's own evaluation of each iteration to torch's closure calls.
+        assert_eq!(summary.evaluations, calls + steps, "{keys:?}");
+    }
+}

@@ -21,6 +21,9 @@ mod real;
 mod rng;
 mod source;
 mod sums;
+#[cfg(test)]
+mod test_hex;
+mod torch_norm;
 mod torch_rng;
 mod torch_sum;
 
@@ -36,6 +39,7 @@ pub use real::Real;
 pub use rng::{MatrixRng, RandomStreams, RngKind};
 pub use source::{MatrixSource, Random, check_file_matrix};
 pub use sums::{SUM_LANES, add_squares, sum_squared_differences, sum_squares};
+pub use torch_norm::torch_vector_norm;
 pub use torch_rng::TorchRng;
 pub use torch_sum::{TorchSum, torch_sum};
 
