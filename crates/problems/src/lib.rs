@@ -4,7 +4,7 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Indicator`] and [`Svd`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`] and [`Svd`].
 #![deny(missing_docs)]
 
 mod batched;
@@ -18,6 +18,7 @@ mod linear_host;
 mod linear_system;
 mod problem;
 mod report;
+mod ridge;
 mod svd;
 mod svd_host;
 
@@ -32,5 +33,6 @@ pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
 pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
 pub use report::{number, numbers, scaled_transpose};
+pub use ridge::{Ridge, RidgeConfig};
 pub use svd::{Svd, SvdConfig};
 pub use svd_host::SvdHost;

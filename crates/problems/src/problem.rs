@@ -80,6 +80,12 @@ pub trait Problem: Send + Sync {
     fn curvature(&self) -> Option<f64> {
         None
     }
+    /// The weight λ of a Tikhonov term `λ ||x||²` that the problem's linear form carries as
+    /// `√λ I` rows below its matrix (`ridge`); `None` (the default) for problems without one. The
+    /// theory uses it to set the spectral filter of early stopping beside the ridge filter.
+    fn tikhonov(&self) -> Option<f64> {
+        None
+    }
     /// For a problem with one parameter whose prediction is linear in it: `X A` or `A X`, with the
     /// matrix `A` and the target, as the problem really uses them (rounded to the run's dtype).
     /// The default host gradient ([`Problem::host_f32`]) is built from it; `None` otherwise.

@@ -7,6 +7,7 @@
 
 pub mod figure;
 mod format;
+mod plot_filters;
 mod plot_heatmap;
 mod plot_loss;
 mod plot_modes;
@@ -21,6 +22,7 @@ mod sensitivity_plot;
 mod sweep_plot;
 
 pub use format::{decimals_for, format_matrix, sci};
+pub use plot_filters::{FilterCurves, filters_png, filters_svg};
 pub use plot_heatmap::{blocks, heatmap_png, heatmap_svg};
 pub use plot_loss::{LossPoint, loss_png, loss_svg, loss_svg_with};
 pub use plot_modes::{ModeTrace, modes_png, modes_svg};

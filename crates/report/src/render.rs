@@ -151,6 +151,8 @@ pub enum Figure {
         /// The run's momentum.
         momentum: f64,
     },
+    /// Ridge's spectral filter beside gradient descent stopped early.
+    Filters(crate::FilterCurves),
     /// Singular values, found against exact.
     Singular {
         /// The exact ones.
@@ -172,6 +174,7 @@ impl Figure {
             Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
             Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_svg(exact, found),
+            Figure::Filters(f) => crate::filters_svg(f),
             Figure::Modes { modes, title } => modes_svg(modes, title),
             Figure::Spectrum {
                 eigenvalues,
@@ -192,6 +195,7 @@ impl Figure {
             Figure::Heatmap { matrix, title } => heatmap_png(matrix, title),
             Figure::System { a, b, exact, path } => system_png(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_png(exact, found),
+            Figure::Filters(f) => crate::filters_png(f),
             Figure::Modes { modes, title } => modes_png(modes, title),
             Figure::Spectrum {
                 eigenvalues,
@@ -351,6 +355,18 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
                 lr,
                 momentum: number("momentum").unwrap_or(0.0),
             },
+        )?);
+    }
+    let filters: Option<crate::FilterCurves> = theory
+        .and_then(|t| t.get("filters"))
+        .and_then(|f| serde_json::from_value(f.clone()).ok());
+    if let Some(f) = filters {
+        out.push(Picture::new(
+            "filters.svg",
+            "How much of each singular direction's least-squares term the answer keeps: ridge's \
+             filter, and that of gradient descent from zero stopped after this run's iterations at \
+             its lr, which damps the small singular values as a ridge penalty of 1/(η t) would",
+            Figure::Filters(f),
         )?);
     }
     if input.problem == "svd" {

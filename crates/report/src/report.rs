@@ -193,7 +193,7 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
     }
     let theory: Vec<&Picture> = pictures
         .iter()
-        .filter(|p| p.file == "modes.svg" || p.file == "spectrum.svg")
+        .filter(|p| p.file == "modes.svg" || p.file == "spectrum.svg" || p.file == "filters.svg")
         .collect();
     if !theory.is_empty() {
         body.push_str("<h2>Why it converges as it does</h2>\n");

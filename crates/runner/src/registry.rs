@@ -21,7 +21,7 @@ use descent_optim::{
 };
 use descent_problems::{
     BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
-    ProblemConfig, ProblemError, Shapes, SvdConfig,
+    ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -430,6 +430,7 @@ impl Default for Registry {
             .add_loss::<LogCoshConfig>()
             .add_problem::<InverseConfig>()
             .add_problem::<LinearSystemConfig>()
+            .add_problem::<RidgeConfig>()
             .add_problem::<IndicatorConfig>()
             .add_problem::<SvdConfig>();
         r

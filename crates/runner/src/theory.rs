@@ -71,6 +71,10 @@ pub struct TheoryFacts {
     /// the optimal lr would have from the same start (`[iteration, loss]`, thinned), drawn in
     /// `loss.svg` as the reference.
     pub reference: Vec<(usize, f64)>,
+    /// For a problem with a Tikhonov term (`ridge`): its spectral filter beside that of gradient
+    /// descent stopped after this run's iterations at its last lr, for `filters.svg`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filters: Option<descent_theory::filters::Filters>,
 }
 
 /// The most eigenvalues kept for `spectrum.svg`, and points per traced mode.
@@ -105,6 +109,8 @@ pub struct RunTheory {
     /// For optimizers the theory does not predict: plain SGD at the optimal lr, its predictor and
     /// its loss curve.
     reference: Option<(f64, Predictor, Thinned<f64>)>,
+    /// A Tikhonov term's λ and the Hessian's scale `2 s` (`ridge`), for the spectral filters.
+    tikhonov: Option<(f64, f64)>,
 }
 
 /// SGD's keys from its resolved table, or why it is not predicted.
@@ -164,6 +170,7 @@ impl RunTheory {
             kind,
             traced: Vec::new(),
             reference: None,
+            tikhonov: None,
         };
         let Some(x0) = start.first() else {
             theory.why_not = "the problem has no parameter: not predicted".into();
@@ -189,6 +196,7 @@ impl RunTheory {
                     format!("the {} loss is not quadratic: not predicted", loss.name());
                 return None;
             };
+            theory.tikhonov = problem.tikhonov().map(|lambda| (lambda, 2.0 * scale));
             Quadratic::analyse(&form, scale, x0).ok()
         });
         let Some((spectrum, floor, modes)) = analysed else {
@@ -283,6 +291,23 @@ impl RunTheory {
         }
     }
 
+    /// Ridge's filter beside early stopping's, from the Hessian's eigenvalues `2 s (σ² + λ)`:
+    /// A's singular values are `sqrt(h / 2s - λ)`.
+    fn filters(&self, lr: f64, iterations: usize) -> Option<descent_theory::filters::Filters> {
+        let (lambda, scale) = self.tikhonov?;
+        let spectrum = self.spectrum.as_ref()?;
+        let sigma: Vec<f64> = spread(&spectrum.eigenvalues, MAX_EIGENVALUES)
+            .iter()
+            .map(|h| (h / scale - lambda).max(0.0).sqrt())
+            .collect();
+        Some(descent_theory::filters::Filters::new(
+            &sigma,
+            lambda,
+            lr * scale,
+            iterations,
+        ))
+    }
+
     /// The facts at the end of a run of `iterations` whose last lr was `lr`, with its relative
     /// error, in `dtype`; `diverged` when it did.
     #[allow(clippy::too_many_arguments)]
@@ -362,6 +387,7 @@ impl RunTheory {
                 .map_or_else(Vec::new, |s| spread(&s.eigenvalues, MAX_EIGENVALUES)),
             lr,
             momentum: settings.map_or(0.0, |s| s.momentum),
+            filters: self.filters(lr, iterations),
             reference: self
                 .reference
                 .as_ref()

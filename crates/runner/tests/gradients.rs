@@ -19,7 +19,7 @@ fn experiment(problem: &str, loss: &str, dtype: &str) -> Experiment {
     Experiment::new(config(&text, &Registry::default())).unwrap_or_else(|e| panic!("{e}"))
 }
 
-const PROBLEMS: [&str; 21] = [
+const PROBLEMS: [&str; 23] = [
     "kind = \"inverse\"\nmatrix = { normal = [5, 5] }",
     "kind = \"inverse\"\nside = \"right\"\nmatrix = { normal = [5, 5] }",
     // The fixed-size kernels (n = 2, 3, 4, 8), alone.
@@ -30,6 +30,9 @@ const PROBLEMS: [&str; 21] = [
     "kind = \"linear_system\"\na = { normal = [7, 3] }\nb = { normal = [7, 2] }",
     "kind = \"linear_system\"\na = { normal = [50, 40] }\nb = { normal = [50, 1] }",
     "kind = \"indicator\"\ndocuments = 17\nwords = 3\np = 0.4",
+    // Ridge: the stacked system [A; sqrt(lambda) I], tall and wide A.
+    "kind = \"ridge\"\na = { normal = [7, 3] }\nb = { normal = [7, 2] }\nlambda = 0.4",
+    "kind = \"ridge\"\na = { normal = [3, 6] }\nb = [1.0, -2.0, 0.5]\nlambda = 2.0",
     // Batches: n = 2, 3, 4 and 8 go through the fixed-size kernels, n = 5 through the loops.
     "kind = \"inverse\"\nbatch = 6\nmatrix = { normal = [3, 3] }",
     "kind = \"inverse\"\nbatch = 5\nmatrix = { normal = [2, 2] }",

@@ -178,6 +178,27 @@ fn an_svd_run_plots_found_against_exact_singular_values() {
 }
 
 #[test]
+fn a_ridge_run_draws_its_filter_beside_early_stoppings_and_other_runs_do_not() {
+    let out = run("ridge", "ridge", &["iterations=200"]);
+    let texts = svg_texts(&out.join("filters.svg"));
+    assert!(
+        texts
+            .iter()
+            .any(|s| s.starts_with("ridge: σ² / (σ² + λ), λ = 1.000e-01")),
+        "{texts:?}"
+    );
+    // η = 2 lr / 12 = 8.333e-02 and t = 200: like ridge at 1 / (η t) = 6.000e-02.
+    assert!(texts.iter().any(|s| s.contains("t = 200")), "{texts:?}");
+    assert!(texts.iter().any(|s| s.contains("6.000e-02")), "{texts:?}");
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(html.contains("filters.svg"));
+    std::fs::remove_dir_all(out).ok();
+    let out = run("linear2", "no-filters", &["iterations=5"]);
+    assert!(!out.join("filters.svg").exists());
+    std::fs::remove_dir_all(out).ok();
+}
+
+#[test]
 fn a_long_run_keeps_at_most_a_dozen_checkpoint_pictures() {
     let out = run("diag4", "long", &["iterations=2000", "log_every=1"]);
     let diffs = std::fs::read_dir(&out)

@@ -164,6 +164,36 @@ fn svd_toml_finds_the_exact_singular_values() {
     assert!(summary.rel_error < 1e-6, "{}", summary.rel_error);
 }
 
+#[test]
+fn ridge_toml_finds_the_coefficients_its_comment_prints() {
+    let (summary, result, _) = run_file("ridge.toml");
+    // configs/ridge.toml: x = (A^T A + 0.1 I)^-1 A^T b = [0.58, -0.37, -1.04, -0.71], and plain
+    // least squares would give [0.013, 10.2, -31.0, 20.9].
+    for (x, want) in result[0]
+        .data()
+        .iter()
+        .zip([0.58175, -0.37169, -1.04210, -0.70638])
+    {
+        assert!((x - want).abs() < 1e-5, "{:?}", result[0].data());
+    }
+    assert!(summary.rel_error < 1e-10, "{}", summary.rel_error);
+    let filters = summary.theory.filters.as_ref().expect("ridge has filters");
+    assert_eq!(filters.lambda, 0.1);
+    // Its singular values squared run from 10.8 down to 7.6e-4 (the comment's numbers).
+    assert!(
+        (filters.sigma[0].powi(2) - 10.8086).abs() < 1e-3,
+        "{:?}",
+        filters.sigma
+    );
+    assert!(
+        (filters.sigma[3].powi(2) - 7.647e-4).abs() < 1e-6,
+        "{:?}",
+        filters.sigma
+    );
+    // mse over 12 rows: η = 2 lr / 12.
+    assert!((filters.step - 2.0 * 0.5 / 12.0).abs() < 1e-15);
+}
+
 // ---- proptests against faer -------------------------------------------------------------------
 
 proptest! {
@@ -196,6 +226,45 @@ proptest! {
         let want = if m == n { exact::solve(&a, &b) } else { exact::lstsq(&a, &b) }.expect("exact");
         let err = result[0].sub(&want).expect("shape").frobenius_norm() / want.frobenius_norm().max(1e-300);
         prop_assert!(err < 1e-10 || want.frobenius_norm() < 1e-12, "relative error {err} ({summary:?})");
+    }
+
+    /// Random A of any shape up to 8 x 8 (singular values in [0.5, 3]), random b with one or two
+    /// columns and lambda in [0.05, 2]: SGD at the optimal fixed step 2 / (L + mu) of the ridge
+    /// objective, f64, 4000 iterations, reaches the solution of the normal equations
+    /// (A^T A + lambda I) x = A^T b, solved by faer's LU (not the problem's QR of the stacked
+    /// system), within 1e-9 relative. The contraction per step is at most (11 - 0.05) / (11 + 0.05),
+    /// so 4000 steps give 1e-16 (a wide A has directions where only lambda acts).
+    #[test]
+    fn ridge_reaches_the_normal_equations_solution(
+        m in 1usize..=8,
+        n in 1usize..=8,
+        r in 1usize..=2,
+        s in proptest::collection::vec(0.5f64..3.0, 8),
+        b in proptest::collection::vec(-2.0f64..2.0, 16),
+        lambda in 0.05f64..2.0,
+        seed in 0u64..10_000,
+    ) {
+        let k = m.min(n);
+        let a = with_singular_values(m, n, &s[..k], seed);
+        let b = Matrix::from_fn(m, r, |i, j| b[i * r + j]);
+        let sv = exact::singular_values(&a).expect("svd");
+        // mse over the (m + n) x r stacked residual: the Hessian is 2 (A^T A + lambda I) / ((m + n) r).
+        let scale = 2.0 / ((m + n) * r) as f64;
+        let smallest = if n > m { 0.0 } else { sv[k - 1].powi(2) };
+        let (big, small) = (scale * (sv[0].powi(2) + lambda), scale * (smallest + lambda));
+        let text = format!(
+            "iterations = 4000\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"ridge\"\na = {}\nb = {}\nlambda = {lambda:?}\n[init]\nkind = \"zeros\"\n[optimizer]\nkind = \"sgd\"\nlr = {:?}\n",
+            rows(&a), rows(&b), 2.0 / (big + small)
+        );
+        let (summary, result, _) = run(&text);
+        let dot = |p: &Matrix, i: usize, q: &Matrix, j: usize| -> f64 {
+            (0..m).map(|t| p.get(t, i) * q.get(t, j)).sum()
+        };
+        let normal = Matrix::from_fn(n, n, |i, j| dot(&a, i, &a, j) + if i == j { lambda } else { 0.0 });
+        let rhs = Matrix::from_fn(n, r, |i, j| dot(&a, i, &b, j));
+        let want = exact::solve(&normal, &rhs).expect("normal equations");
+        let err = result[0].sub(&want).expect("shape").frobenius_norm() / want.frobenius_norm().max(1e-300);
+        prop_assert!(err < 1e-9 || want.frobenius_norm() < 1e-12, "relative error {err} ({summary:?})");
     }
 
     /// Random 0/1 matrices B (documents x words, words <= documents <= 8, rank-deficient ones
@@ -325,6 +394,9 @@ fn sample(kind: &str) -> &'static str {
             "kind = \"linear_system\"\na = { rows = [[2.0, 1.0], [1.0, 3.0], [0.5, -1.0]] }\nb = { rows = [[5.0, 1.0], [4.0, 0.0], [1.0, 2.0]] }"
         }
         "indicator" => "kind = \"indicator\"\ndocuments = 7\nwords = 3\np = 0.4",
+        "ridge" => {
+            "kind = \"ridge\"\na = { rows = [[2.0, 1.0, 0.5], [1.0, 3.0, -1.0]] }\nb = [5.0, 4.0]\nlambda = 0.3"
+        }
         "svd" => {
             "kind = \"svd\"\nmatrix = { rows = [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0]] }\northogonality = 0.5"
         }
@@ -606,6 +678,31 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
             "[problem]\nkind = \"linear_system\"\na = { identity = 2 }\nb = \"x\"\n",
             "problem.b",
             "a vector of numbers or a matrix",
+        ),
+        (
+            "[problem]\nkind = \"ridge\"\na = { identity = 2 }\nb = [1.0, 2.0]\nlambda = -0.5\n",
+            "problem.lambda",
+            "must be a finite number >= 0, got -0.5",
+        ),
+        (
+            "[problem]\nkind = \"ridge\"\na = { identity = 2 }\nb = [1.0, 2.0]\nlambda = nan\n",
+            "problem.lambda",
+            "must be a finite number >= 0, got NaN",
+        ),
+        (
+            "[problem]\nkind = \"ridge\"\na = { identity = 2 }\nb = [1.0, 2.0]\n",
+            "problem.lambda",
+            "missing key",
+        ),
+        (
+            "[problem]\nkind = \"ridge\"\na = { identity = 2 }\nb = [1.0, 2.0, 3.0]\nlambda = 1.0\n",
+            "problem.b",
+            "has 3 rows but A has 2",
+        ),
+        (
+            "[problem]\nkind = \"ridge\"\na = { rows = [[1.0, 2.0], [2.0, 4.0]] }\nb = [1.0, 2.0]\nlambda = 0.0\n",
+            "problem.a",
+            "with lambda = 0 ridge is least squares",
         ),
         (
             "[problem]\nkind = \"svd\"\nmatrix = { identity = 2 }\nrank = 3\n",

@@ -10,13 +10,15 @@
 //! - [`Predictor`]: the loss of a run of torch.optim.SGD (momentum, dampening, Nesterov, weight
 //!   decay, any lr sequence) from its own start, iteration by iteration, in f64;
 //! - [`rate`]: the measured rate of a loss curve and the iterations to a tolerance;
-//! - [`verdict`]: converged, converging, stalled, plateau or diverging.
+//! - [`verdict`]: converged, converging, stalled, plateau or diverging;
+//! - [`filters`]: ridge's spectral filter beside gradient descent stopped early.
 //!
 //! Nothing here does I/O; adaptive optimizers are not predicted (see `docs/theory.md`).
 #![deny(missing_docs)]
 
 pub mod bounds;
 mod error;
+pub mod filters;
 mod predict;
 mod quadratic;
 pub mod rate;
