@@ -4,7 +4,7 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`] and [`Svd`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`] and [`LowRank`].
 #![deny(missing_docs)]
 
 mod batched;
@@ -16,6 +16,7 @@ mod indicator;
 mod inverse;
 mod linear_host;
 mod linear_system;
+mod lowrank;
 mod problem;
 mod report;
 mod ridge;
@@ -31,6 +32,7 @@ pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};
 pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
+pub use lowrank::{LowRank, LowRankConfig};
 pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
 pub use report::{number, numbers, scaled_transpose};
 pub use ridge::{Ridge, RidgeConfig};

@@ -112,6 +112,13 @@ pub trait Problem: Send + Sync {
         let _ = iterate;
         None
     }
+    /// How [`Problem::compared`] makes an iterate comparable, in a sentence for the report (shown
+    /// where `compared` gives `Some`).
+    fn compared_note(&self) -> String {
+        "The found parameters are shown as the errors compare them with the exact answer \
+         (result_*.npy holds them as the run left them)."
+            .into()
+    }
     /// The error of an iterate (one matrix per parameter) against the exact answer.
     fn errors(
         &self,

@@ -252,6 +252,13 @@ impl Problem for Svd {
         Errors::between(&self.aligned(iterate)?, &self.exact)
     }
 
+    fn compared_note(&self) -> String {
+        "The found factors are shown as the errors compare them: the triplets sorted by |s|, \
+         largest first, with signs matched to the exact ones (result_*.npy holds them as the run \
+         left them)."
+            .into()
+    }
+
     fn facts(&self, _start: &[Matrix], result: &[Matrix]) -> Vec<Fact> {
         let mut facts = vec![
             Fact::new(

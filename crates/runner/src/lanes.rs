@@ -553,6 +553,7 @@ impl Experiment {
                 .problem
                 .compared(&matrices)
                 .map(|ms| specs.iter().map(|p| p.name.clone()).zip(ms).collect()),
+            compared_note: self.problem.compared_note(),
             average,
             averaged,
             theory: lane.theory.facts(

@@ -149,6 +149,9 @@ pub struct Summary {
     /// summary.json (result.npy holds the iterate itself).
     #[serde(skip)]
     pub compared: Option<Vec<(String, Matrix)>>,
+    /// How `compared` was made comparable, for the report (the problem's `compared_note`).
+    #[serde(skip)]
+    pub compared_note: String,
     /// The averaged iterate's figures, where the run keeps one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub average: Option<AverageSummary>,

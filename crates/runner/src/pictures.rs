@@ -11,11 +11,6 @@ use crate::thin::Thinned;
 use descent_report::LossPoint;
 use descent_report::{CheckpointData, RenderInput};
 
-/// The report's note on a result made comparable before it is shown.
-pub(crate) const COMPARED: &str = "The found factors are shown as the errors compare them: the \
-    triplets sorted by |s|, largest first, with signs matched to the exact ones (result_*.npy \
-    holds them as the run left them).";
-
 /// The most loss points kept for `loss.svg` (a long run is thinned evenly).
 const MAX_POINTS: usize = 4000;
 /// The most checkpoint heatmaps kept (`diff_<t>.svg`).
@@ -156,7 +151,10 @@ impl Observer for Pictures {
             inputs: start.inputs,
             exact: start.exact,
             result: summary.compared.clone().unwrap_or_else(|| result.to_vec()),
-            result_note: summary.compared.as_ref().map(|_| COMPARED.to_string()),
+            result_note: summary
+                .compared
+                .as_ref()
+                .map(|_| summary.compared_note.clone()),
             path,
         };
         render(&self.dir, &input, self.png)?;

@@ -20,8 +20,8 @@ use descent_optim::{
     Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
-    BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, Problem,
-    ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
+    BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, LowRankConfig,
+    Problem, ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -432,7 +432,8 @@ impl Default for Registry {
             .add_problem::<LinearSystemConfig>()
             .add_problem::<RidgeConfig>()
             .add_problem::<IndicatorConfig>()
-            .add_problem::<SvdConfig>();
+            .add_problem::<SvdConfig>()
+            .add_problem::<LowRankConfig>();
         r
     }
 }

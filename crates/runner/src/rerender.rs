@@ -102,7 +102,7 @@ pub fn rerender(dir: &Path, registry: &Registry, png: bool) -> anyhow::Result<Ve
         exact,
         result_note: compared
             .as_ref()
-            .map(|_| crate::pictures::COMPARED.to_string()),
+            .map(|_| experiment.problem.compared_note()),
         result: compared.unwrap_or(result),
         path,
     };
