@@ -4,10 +4,11 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`] and [`LowRank`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`] and [`Cholesky`].
 #![deny(missing_docs)]
 
 mod batched;
+mod cholesky;
 mod error;
 mod errors;
 mod footprint;
@@ -24,6 +25,7 @@ mod svd;
 mod svd_host;
 
 pub use batched::BatchedInverse;
+pub use cholesky::{Cholesky, CholeskyConfig};
 pub use error::ProblemError;
 pub use errors::Errors;
 pub use footprint::{Footprint, Shapes, entries, total};

@@ -112,6 +112,14 @@ pub trait Problem: Send + Sync {
         let _ = iterate;
         None
     }
+    /// The entries of parameter `index` (row-major) that are not free: held at zero from the start
+    /// to the end, whatever the optimizer does (`cholesky`'s upper triangle). `true` marks a fixed
+    /// entry. The run zeroes them in the start, in every gradient it hands out and after every
+    /// step, so they stay zero bit for bit. `None` (the default): every entry is free.
+    fn fixed(&self, index: usize) -> Option<&[bool]> {
+        let _ = index;
+        None
+    }
     /// How [`Problem::compared`] makes an iterate comparable, in a sentence for the report (shown
     /// where `compared` gives `Some`).
     fn compared_note(&self) -> String {

@@ -83,5 +83,22 @@ pub fn initial_values(
             vec![m]
         }
     };
-    Ok(values.iter().map(|m| round_to(m, dtype)).collect())
+    Ok(values
+        .iter()
+        .enumerate()
+        .map(|(index, m)| {
+            let m = round_to(m, dtype);
+            match problem.fixed(index) {
+                // Fixed entries start (and stay) at zero.
+                Some(fixed) => Matrix::from_fn(m.rows(), m.cols(), |i, j| {
+                    if fixed[i * m.cols() + j] {
+                        0.0
+                    } else {
+                        m.get(i, j)
+                    }
+                }),
+                None => m,
+            }
+        })
+        .collect())
 }

@@ -213,6 +213,9 @@ impl Experiment {
                 .map(|t| F::transform(t.as_ref(), c.seed))
                 .collect(),
             evaluations: 0,
+            fixed: (0..self.problem.parameters().len())
+                .map(|i| self.problem.fixed(i).map(<[bool]>::to_vec))
+                .collect(),
         };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
         let shapes: Vec<Shape> = self
@@ -411,6 +414,8 @@ impl Experiment {
                 &mut lane.objective,
             )
             .with_context(|| format!("optimizer step at iteration {t}"))?;
+        // Fixed entries stay zero whatever the optimizer mixed into them (Muon, Shampoo).
+        crate::transformed::zero_fixed(&lane.objective.fixed, &mut lane.params);
         if let Some(a) = &mut lane.averager {
             a.update(&lane.params);
         }

@@ -20,8 +20,8 @@ use descent_optim::{
     Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
-    BuildContext, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig, LowRankConfig,
-    Problem, ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
+    BuildContext, CholeskyConfig, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig,
+    LowRankConfig, Problem, ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -433,7 +433,8 @@ impl Default for Registry {
             .add_problem::<RidgeConfig>()
             .add_problem::<IndicatorConfig>()
             .add_problem::<SvdConfig>()
-            .add_problem::<LowRankConfig>();
+            .add_problem::<LowRankConfig>()
+            .add_problem::<CholeskyConfig>();
         r
     }
 }

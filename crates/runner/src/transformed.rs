@@ -18,6 +18,22 @@ pub struct Transformed<'a, F> {
     pub transforms: Vec<Box<dyn Transform<F>>>,
     /// Objective evaluations so far (the loop's own and every one an optimizer asked for).
     pub evaluations: usize,
+    /// Per parameter, the entries held at zero (`Problem::fixed`), where there are any: their
+    /// gradient is zeroed in every evaluation.
+    pub fixed: Vec<Option<Vec<bool>>>,
+}
+
+/// Zero the entries of each buffer that `fixed` marks.
+pub fn zero_fixed<F: Real>(fixed: &[Option<Vec<bool>>], buffers: &mut [Vec<F>]) {
+    for (f, b) in fixed.iter().zip(buffers.iter_mut()) {
+        if let Some(f) = f {
+            for (x, &held) in b.iter_mut().zip(f) {
+                if held {
+                    *x = F::zero();
+                }
+            }
+        }
+    }
 }
 
 impl<F: Real> Transformed<'_, F> {
@@ -29,10 +45,10 @@ impl<F: Real> Transformed<'_, F> {
         grads: &mut [Vec<F>],
     ) -> candle_core::Result<(f64, f64)> {
         self.evaluations += 1;
-        match &mut self.host {
+        let (loss, norm) = match &mut self.host {
             Some(h) => {
                 let e = h.evaluate(params, grads).map_err(candle_core::Error::Msg)?;
-                Ok((e.loss, e.grad_squares.sqrt()))
+                (e.loss, e.grad_squares.sqrt())
             }
             None => {
                 let e = self.evaluator.evaluate_at(params)?;
@@ -40,9 +56,15 @@ impl<F: Real> Transformed<'_, F> {
                 for (to, from) in grads.iter_mut().zip(e.grads) {
                     *to = from;
                 }
-                Ok((e.loss, squares.sqrt()))
+                (e.loss, squares.sqrt())
             }
+        };
+        if self.fixed.iter().all(Option::is_none) {
+            return Ok((loss, norm));
         }
+        zero_fixed(&self.fixed, grads);
+        let squares: f64 = grads.iter().map(|g| sum_squares(g)).sum();
+        Ok((loss, squares.sqrt()))
     }
 
     /// The loss and the untransformed gradient at `params`, in fresh buffers.

@@ -224,6 +224,40 @@ fn lowrank_toml_reaches_the_eckart_young_error_it_prints() {
     );
 }
 
+/// Cholesky's upper triangle is fixed, not penalised: whatever the optimizer (weight decay, which
+/// shrinks every entry; Muon and Shampoo, which mix entries across the matrix), it stays exactly
+/// 0, in the result and at every checkpoint's iterate.
+#[test]
+fn cholesky_keeps_its_upper_triangle_at_zero_bit_for_bit_under_every_optimizer() {
+    for optimizer in [
+        "kind = \"adamw\"\nlr = 0.01\nweight_decay = 0.1",
+        "kind = \"sgd\"\nlr = 0.01\nmomentum = 0.9\nweight_decay = 0.1",
+        "kind = \"muon\"\nlr = 0.01",
+        "kind = \"shampoo\"\nlr = 0.01",
+        "kind = \"lbfgs\"\nlr = 1.0",
+    ] {
+        let text = format!(
+            "iterations = 30\nlog_every = 0\n[problem]\nkind = \"cholesky\"\nmatrix = {{ spd = 5, cond = 10.0, seed = 2 }}\n[init]\nkind = \"uniform\"\n[optimizer]\n{optimizer}\n"
+        );
+        let (_, result, e) = run(&text);
+        for l in [&e.start[0], &result[0]] {
+            for i in 0..5 {
+                for j in i + 1..5 {
+                    assert_eq!(
+                        l.get(i, j).to_bits(),
+                        0.0f64.to_bits(),
+                        "{optimizer}: ({i}, {j})"
+                    );
+                }
+            }
+        }
+        assert!(
+            (0..5).any(|i| result[0].get(i, 0) != e.start[0].get(i, 0)),
+            "{optimizer}: the free entries moved"
+        );
+    }
+}
+
 // ---- proptests against faer -------------------------------------------------------------------
 
 proptest! {
@@ -332,6 +366,34 @@ proptest! {
         let top = Matrix::from_fn(m, k, |i, j| f.u.get(i, j));
         let angle = descent_problems::LowRank::largest_angle(&result[0], &top).expect("angle");
         prop_assert!(angle < 1e-5, "angle {angle} ({:?})", e.problem.facts(&e.start, &result));
+    }
+
+    /// Random symmetric positive definite A up to 8 x 8 (eigenvalues in [1, 4]): L-BFGS (strong
+    /// Wolfe, sse, f64) from the identity reaches faer's Cholesky factor within 1e-8 relative
+    /// (after flipping columns with a negative diagonal), and the upper triangle is exactly 0.
+    #[test]
+    fn cholesky_reaches_the_faer_factor(
+        n in 1usize..=8,
+        eig in proptest::collection::vec(1.0f64..4.0, 8),
+        seed in 0u64..10_000,
+    ) {
+        let d: Vec<String> = eig[..n].iter().map(|v| format!("{v:?}")).collect();
+        let text = format!(
+            "iterations = 300\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"cholesky\"\nmatrix = {{ rotated_diag = [{}], seed = {seed} }}\n[init]\nkind = \"identity\"\n[loss]\nkind = \"sse\"\n[optimizer]\nkind = \"lbfgs\"\nlr = 1.0\nline_search_fn = \"strong_wolfe\"\ntolerance_grad = 1e-14\ntolerance_change = 1e-30\n",
+            d.join(", ")
+        );
+        let (summary, result, e) = run(&text);
+        let a = &e.problem.inputs()[0].1;
+        let want = exact::cholesky(a).expect("spd");
+        let l = &result[0];
+        for i in 0..n {
+            for j in i + 1..n {
+                prop_assert_eq!(l.get(i, j).to_bits(), 0.0f64.to_bits(), "upper entry ({}, {})", i, j);
+            }
+        }
+        let signed = Matrix::from_fn(n, n, |i, j| if l.get(j, j) < 0.0 { -l.get(i, j) } else { l.get(i, j) });
+        let err = signed.sub(&want).expect("shape").frobenius_norm() / want.frobenius_norm();
+        prop_assert!(err < 1e-8, "relative error {err} ({summary:?})");
     }
 
     /// Random 0/1 matrices B (documents x words, words <= documents <= 8, rank-deficient ones
@@ -461,6 +523,9 @@ fn sample(kind: &str) -> &'static str {
             "kind = \"linear_system\"\na = { rows = [[2.0, 1.0], [1.0, 3.0], [0.5, -1.0]] }\nb = { rows = [[5.0, 1.0], [4.0, 0.0], [1.0, 2.0]] }"
         }
         "indicator" => "kind = \"indicator\"\ndocuments = 7\nwords = 3\np = 0.4",
+        "cholesky" => {
+            "kind = \"cholesky\"\nmatrix = { rows = [[4.0, 2.0, 0.6], [2.0, 5.0, 1.0], [0.6, 1.0, 3.0]] }"
+        }
         "lowrank" => {
             "kind = \"lowrank\"\nmatrix = { rows = [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 1.0]] }\nrank = 2"
         }
@@ -783,6 +848,21 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
             "[problem]\nkind = \"lowrank\"\nmatrix = { identity = 2 }\nrank = 0\n",
             "problem.rank",
             "must be between 1 and the rank of A, 2",
+        ),
+        (
+            "[problem]\nkind = \"cholesky\"\nmatrix = { rows = [[2.0, 1.0], [0.0, 2.0]] }\n",
+            "problem.matrix",
+            "A is not symmetric: max |A - A^T| = 1",
+        ),
+        (
+            "[problem]\nkind = \"cholesky\"\nmatrix = { rows = [[1.0, 2.0], [2.0, 1.0]] }\n",
+            "problem.matrix",
+            "A is not positive definite",
+        ),
+        (
+            "[problem]\nkind = \"cholesky\"\nmatrix = { uniform = [2, 3] }\n",
+            "problem.matrix",
+            "A is 2x3: a Cholesky factor needs a square matrix",
         ),
         (
             "[problem]\nkind = \"svd\"\nmatrix = { identity = 2 }\nrank = 3\n",

@@ -172,6 +172,26 @@ fn check_rows(a: &Matrix, b: &Matrix) -> Result<(), TensorError> {
     )))
 }
 
+/// The Cholesky factor of a symmetric positive definite `a`: the lower-triangular `L` with a
+/// positive diagonal and `L Lᵀ = a` (faer's LLᵀ, reading the lower triangle). A matrix that is not
+/// positive definite is a `Decomposition` error.
+pub fn cholesky(a: &Matrix) -> Result<Matrix, TensorError> {
+    a.check_finite()?;
+    if a.rows() != a.cols() {
+        return Err(TensorError::NotSquare {
+            rows: a.rows(),
+            cols: a.cols(),
+        });
+    }
+    let f = a.as_faer().llt(faer::Side::Lower).map_err(|_| {
+        TensorError::Decomposition("Cholesky factorisation (not positive definite)")
+    })?;
+    let l = f.L();
+    Ok(Matrix::from_fn(a.rows(), a.cols(), |i, j| {
+        if j <= i { l[(i, j)] } else { 0.0 }
+    }))
+}
+
 /// The solution `x` of `a x = b` for a square, non-singular `a` (LU with partial pivoting);
 /// `b` may hold several right-hand sides as columns.
 pub fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
