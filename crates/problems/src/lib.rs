@@ -4,7 +4,7 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`] and [`Cholesky`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`] and [`Qr`].
 #![deny(missing_docs)]
 
 mod batched;
@@ -19,6 +19,7 @@ mod linear_host;
 mod linear_system;
 mod lowrank;
 mod problem;
+mod qr;
 mod report;
 mod ridge;
 mod svd;
@@ -36,6 +37,7 @@ pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
 pub use lowrank::{LowRank, LowRankConfig};
 pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
+pub use qr::{Qr, QrConfig};
 pub use report::{number, numbers, scaled_transpose};
 pub use ridge::{Ridge, RidgeConfig};
 pub use svd::{Svd, SvdConfig};

@@ -21,7 +21,7 @@ use descent_optim::{
 };
 use descent_problems::{
     BuildContext, CholeskyConfig, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig,
-    LowRankConfig, Problem, ProblemConfig, ProblemError, RidgeConfig, Shapes, SvdConfig,
+    LowRankConfig, Problem, ProblemConfig, ProblemError, QrConfig, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -434,7 +434,8 @@ impl Default for Registry {
             .add_problem::<IndicatorConfig>()
             .add_problem::<SvdConfig>()
             .add_problem::<LowRankConfig>()
-            .add_problem::<CholeskyConfig>();
+            .add_problem::<CholeskyConfig>()
+            .add_problem::<QrConfig>();
         r
     }
 }

@@ -192,6 +192,29 @@ pub fn cholesky(a: &Matrix) -> Result<Matrix, TensorError> {
     }))
 }
 
+/// The thin QR factorisation of `a` (m x n, k = min(m, n)): `Q` (m x k) with orthonormal columns
+/// and the upper-triangular (trapezoidal when m < n) `R` (k x n), signed so that R's diagonal is
+/// non-negative (faer's Householder QR, each row of R and column of Q flipped together).
+pub fn qr(a: &Matrix) -> Result<(Matrix, Matrix), TensorError> {
+    a.check_finite()?;
+    let f = a.as_faer().qr();
+    let (q, r) = (f.compute_thin_Q(), f.thin_R());
+    let k = r.nrows();
+    let sign: Vec<f64> = (0..k)
+        .map(|j| if r[(j, j)] < 0.0 { -1.0 } else { 1.0 })
+        .collect();
+    Ok((
+        Matrix::from_fn(q.nrows(), k, |i, j| sign[j] * q[(i, j)]),
+        Matrix::from_fn(
+            k,
+            r.ncols(),
+            |i, j| {
+                if j >= i { sign[i] * r[(i, j)] } else { 0.0 }
+            },
+        ),
+    ))
+}
+
 /// The solution `x` of `a x = b` for a square, non-singular `a` (LU with partial pivoting);
 /// `b` may hold several right-hand sides as columns.
 pub fn solve(a: &Matrix, b: &Matrix) -> Result<Matrix, TensorError> {
