@@ -47,6 +47,16 @@ fn run(text: &str, sets: &[&str]) -> (Summary, Capture, Experiment) {
     (summary, capture, experiment)
 }
 
+/// A run of configs/diag4.toml (the notebook problem) with `sets` applied.
+fn run_diag4(sets: &[String]) -> (Summary, Capture) {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
+    let config = Config::load(&file, sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
+    let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
+    let mut capture = Capture::default();
+    let summary = experiment.run(&mut [&mut capture]).expect("run");
+    (summary, capture)
+}
+
 #[test]
 fn every_optimizer_solves_the_notebook_problem() {
     // (optimizer keys, iterations, tolerance on the relative error against faer's inverse); the
@@ -485,7 +495,6 @@ fn a_bad_average_names_its_key() {
 /// path at step 1.
 #[test]
 fn lbfgs_with_strong_wolfe_follows_torch_bit_for_bit() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
     let sets: Vec<String> = [
         "optimizer.kind=lbfgs",
         "optimizer.lr=0.01",
@@ -495,10 +504,7 @@ fn lbfgs_with_strong_wolfe_follows_torch_bit_for_bit() {
     .iter()
     .map(|s| s.to_string())
     .collect();
-    let config = Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
-    let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
-    let mut capture = Capture::default();
-    let summary = experiment.run(&mut [&mut capture]).expect("run");
+    let (summary, capture) = run_diag4(&sets);
     let x = &capture.result[0];
     let want_x = descent_optim::testing::torch_hex(&[
         "0x1.ffff480000000p-1",
@@ -630,12 +636,7 @@ fn clip_norm_runs_follow_torch_bit_for_bit() {
             format!("optimizer.momentum={momentum}"),
             transform,
         ];
-        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
-        let config =
-            Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
-        let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
-        let mut c = Capture::default();
-        experiment.run(&mut [&mut c]).expect("run");
+        let (_, c) = run_diag4(&sets);
         let want = descent_optim::testing::torch_hex(&want);
         for (k, (got, want)) in c.result[0].data().iter().zip(&want).enumerate() {
             assert_eq!(
@@ -748,7 +749,6 @@ fn float64_lbfgs_follows_torch_bit_for_bit() {
             ],
         ),
     ];
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/diag4.toml");
     for (keys, steps, calls, want) in cases {
         let mut sets = vec![
             "dtype=f64".to_string(),
@@ -756,11 +756,7 @@ fn float64_lbfgs_follows_torch_bit_for_bit() {
             format!("iterations={steps}"),
         ];
         sets.extend(keys.iter().map(|k| k.to_string()));
-        let config =
-            Config::load(&file, &sets, &Registry::default()).unwrap_or_else(|e| panic!("{e}"));
-        let experiment = Experiment::new(config).unwrap_or_else(|e| panic!("{e}"));
-        let mut capture = Capture::default();
-        let summary = experiment.run(&mut [&mut capture]).expect("run");
+        let (summary, capture) = run_diag4(&sets);
         let want = descent_optim::testing::torch_hex(&want);
         for (k, (got, want)) in capture.result[0].data().iter().zip(&want).enumerate() {
             assert_eq!(
