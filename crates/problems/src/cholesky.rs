@@ -22,6 +22,13 @@ use crate::{
 pub struct CholeskyConfig {
     /// The symmetric positive definite matrix A (n x n).
     pub matrix: MatrixSource,
+    /// Independent instances solved at once, each drawing its own `matrix` (default 1).
+    #[serde(default = "one")]
+    pub batch: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// How far from symmetric a matrix may be, relative to its largest entry.
@@ -29,19 +36,20 @@ const SYMMETRY: f64 = 1e-12;
 
 impl ProblemConfig for CholeskyConfig {
     const KIND: &'static str = "cholesky";
-    const SUMMARY: &'static str = "lower-triangular L with L L^T = A (A symmetric positive definite; the upper triangle held at 0); keys: matrix";
+    const SUMMARY: &'static str = "lower-triangular L with L L^T = A (A symmetric positive definite; the upper triangle held at 0); keys: matrix, batch";
 
     fn footprint(
         &self,
         shapes: &mut dyn Shapes,
     ) -> std::result::Result<Option<Footprint>, ProblemError> {
         let (m, n) = shapes.shape("matrix", &self.matrix)?;
+        let b = self.batch.max(1);
         Ok(Some(Footprint {
-            key: "matrix".into(),
-            parameters: entries(&[m, n]),
-            prediction: entries(&[m, n]),
-            data: total(&[entries(&[m, n]).saturating_mul(6)]),
-            instances: 1,
+            key: if b > 1 { "batch" } else { "matrix" }.into(),
+            parameters: entries(&[b, m, n]),
+            prediction: entries(&[b, m, n]),
+            data: total(&[entries(&[b, m, n]).saturating_mul(6)]),
+            instances: b as u128,
         }))
     }
 
@@ -49,25 +57,78 @@ impl ProblemConfig for CholeskyConfig {
         &self,
         ctx: &mut dyn BuildContext,
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
-        let a = ctx.matrix("matrix", &self.matrix)?;
-        Ok(Box::new(Cholesky::new(a, ctx)?))
+        if self.batch == 0 {
+            return Err(ProblemError::invalid("batch", "must be at least 1"));
+        }
+        let matrices = (0..self.batch)
+            .map(|_| ctx.matrix("matrix", &self.matrix))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        Ok(Box::new(Cholesky::new(matrices, ctx)?))
     }
 }
 
-/// The Cholesky factor by optimization: minimise `loss(L Lᵀ, A)` over lower-triangular L.
+/// The Cholesky factor by optimization: minimise `loss(L Lᵀ, A)` over lower-triangular L. With
+/// `batch = N` the parameter stacks N factors (N n rows) and the objective is the loss over all
+/// instances' products, batched.
 #[derive(Debug)]
 pub struct Cholesky {
     a_matrix: Matrix,
     a: Tensor,
+    batch: usize,
+    n: usize,
     exact: [Matrix; 1],
     upper: Vec<bool>,
     condition: f64,
     parameters: [Parameter; 1],
 }
 
+/// Instance `k` (rows `k n .. (k + 1) n`) of a stacked matrix.
+fn instance(m: &Matrix, k: usize, n: usize) -> Matrix {
+    Matrix::from_fn(n, m.cols(), |i, j| m.get(k * n + i, j))
+}
+
 impl Cholesky {
-    /// The problem for a symmetric positive definite `a`; anything else is an error on `matrix`.
-    pub fn new(a: Matrix, ctx: &dyn BuildContext) -> std::result::Result<Self, ProblemError> {
+    /// The problem for symmetric positive definite matrices (one per instance, all n x n);
+    /// anything else is an error on `matrix` naming the instance.
+    pub fn new(
+        matrices: Vec<Matrix>,
+        ctx: &dyn BuildContext,
+    ) -> std::result::Result<Self, ProblemError> {
+        let batch = matrices.len();
+        let mut factors = Vec::with_capacity(batch);
+        let mut condition = 0.0f64;
+        for (k, a) in matrices.iter().enumerate() {
+            let (l, c) = Self::factor(a).map_err(|e| match e {
+                ProblemError::Invalid { key, reason } if batch > 1 => ProblemError::Invalid {
+                    key,
+                    reason: format!("instance {k}: {reason}"),
+                },
+                other => other,
+            })?;
+            factors.push(l);
+            condition = condition.max(c);
+        }
+        let n = matrices.first().map_or(0, Matrix::rows);
+        let stack = |ms: &[Matrix]| Matrix::from_fn(batch * n, n, |r, j| ms[r / n].get(r % n, j));
+        let a = stack(&matrices);
+        Ok(Self {
+            a: a.to_tensor(ctx.dtype(), ctx.device())?,
+            a_matrix: a,
+            batch,
+            n,
+            exact: [stack(&factors)],
+            upper: (0..batch * n * n).map(|e| e % n > (e / n) % n).collect(),
+            condition,
+            parameters: [Parameter {
+                name: "L".into(),
+                rows: batch * n,
+                cols: n,
+            }],
+        })
+    }
+
+    /// One instance's exact factor and condition number, or why it has none.
+    fn factor(a: &Matrix) -> std::result::Result<(Matrix, f64), ProblemError> {
         let (m, n) = a.shape();
         if m != n {
             return Err(ProblemError::invalid(
@@ -86,9 +147,9 @@ impl Cholesky {
                 ),
             ));
         }
-        let l = exact::cholesky(&a).map_err(|e| match e {
+        let l = exact::cholesky(a).map_err(|e| match e {
             TensorError::Decomposition(_) => {
-                let smallest = exact::singular_values(&a)
+                let smallest = exact::singular_values(a)
                     .ok()
                     .and_then(|s| s.last().copied());
                 ProblemError::invalid(
@@ -105,22 +166,12 @@ impl Cholesky {
             }
             other => ProblemError::invalid("matrix", other.to_string()),
         })?;
-        let condition = exact::condition_number(&a)?;
-        Ok(Self {
-            a: a.to_tensor(ctx.dtype(), ctx.device())?,
-            a_matrix: a,
-            exact: [l],
-            upper: (0..n * n).map(|k| k % n > k / n).collect(),
-            condition,
-            parameters: [Parameter {
-                name: "L".into(),
-                rows: n,
-                cols: n,
-            }],
-        })
+        let condition = exact::condition_number(a)?;
+        Ok((l, condition))
     }
 
-    /// `l` with every column whose diagonal entry is negative flipped: the same `L Lᵀ`.
+    /// `l` with every column (of each instance) whose diagonal entry is negative flipped: the
+    /// same `L Lᵀ`.
     pub fn aligned(&self, iterate: &[Matrix]) -> std::result::Result<Matrix, TensorError> {
         let [l] = iterate else {
             return Err(TensorError::Shape(format!(
@@ -128,20 +179,26 @@ impl Cholesky {
                 iterate.len()
             )));
         };
-        Ok(Matrix::from_fn(l.rows(), l.cols(), |i, j| {
-            if l.get(j, j) < 0.0 {
-                -l.get(i, j)
+        let n = self.n;
+        Ok(Matrix::from_fn(l.rows(), l.cols(), |r, j| {
+            if l.get(r - r % n + j, j) < 0.0 {
+                -l.get(r, j)
             } else {
-                l.get(i, j)
+                l.get(r, j)
             }
         }))
     }
 
-    /// `||L Lᵀ - A||_F / ||A||_F`.
+    /// The largest over the instances of `||L Lᵀ - A||_F / ||A||_F`.
     pub fn residual(&self, l: &Matrix) -> f64 {
-        let l = l.to_faer();
-        (&l * l.transpose() - self.a_matrix.to_faer()).norm_l2()
-            / self.a_matrix.frobenius_norm().max(f64::MIN_POSITIVE)
+        (0..self.batch)
+            .map(|k| {
+                let (lk, ak) = (instance(l, k, self.n), instance(&self.a_matrix, k, self.n));
+                let lf = lk.to_faer();
+                (&lf * lf.transpose() - ak.to_faer()).norm_l2()
+                    / ak.frobenius_norm().max(f64::MIN_POSITIVE)
+            })
+            .fold(0.0, f64::max)
     }
 }
 
@@ -155,7 +212,12 @@ impl Problem for Cholesky {
     }
 
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
-        params[0].matmul(&params[0].t()?)
+        if self.batch == 1 {
+            return params[0].matmul(&params[0].t()?);
+        }
+        let (b, n) = (self.batch, self.n);
+        let l = params[0].reshape((b, n, n))?;
+        l.matmul(&l.t()?)?.reshape((b * n, n))
     }
 
     fn prediction_label(&self) -> String {
@@ -209,10 +271,20 @@ impl Problem for Cholesky {
             ),
         ];
         if let [l] = result {
-            let flipped = (0..l.rows()).filter(|&j| l.get(j, j) < 0.0).count();
+            let flipped = (0..l.rows())
+                .filter(|&r| l.get(r, r % self.n) < 0.0)
+                .count();
             facts.push(Fact::new(
                 "residual",
-                format!("||L L^T - A|| / ||A|| = {}", number(self.residual(l))),
+                format!(
+                    "||L L^T - A|| / ||A|| = {}{}",
+                    number(self.residual(l)),
+                    if self.batch > 1 {
+                        format!(" (the largest of {} instances)", self.batch)
+                    } else {
+                        String::new()
+                    }
+                ),
             ));
             facts.push(Fact::new(
                 "signs",
