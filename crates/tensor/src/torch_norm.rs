@@ -6,8 +6,9 @@
 //! the lanes left to right, and then the scalar tail in order. As compiled, the tail's first four
 //! values (float32 can have up to seven) are squared, rounded and added one by one, and the last
 //! ones (fewer than four) go through a fused multiply-add, `s = fma(x, x, s)`. This order was
-//! measured against PyTorch 2.15 (one thread; every length from 1 to 69, random ones up to 200 and four up to 70,001), not read
-//! from its source. The square root is correctly rounded, as `std::sqrt`.
+//! measured against PyTorch 2.15 (one thread; every length from 1 to 69, random ones up to 200
+//! and four up to 70,001), not read from its source. The square root is correctly rounded, as
+//! `std::sqrt`.
 
 use crate::Real;
 
