@@ -32,6 +32,7 @@ impl TransformConfig for ClipNormConfig {
     fn build<F: Real>(&self, _seed: i64) -> Box<dyn Transform<F>> {
         Box::new(ClipNorm {
             config: self.clone(),
+            norms: Vec::new(),
         })
     }
 }
@@ -44,13 +45,16 @@ impl TransformConfig for ClipNormConfig {
 /// entry multiplied by it. With `global = false` each parameter is clipped by a call of its own,
 /// so its total is the norm of its one norm, as torch computes it.
 #[derive(Debug, Clone)]
-pub struct ClipNorm {
+pub struct ClipNorm<F> {
     config: ClipNormConfig,
+    /// The parameters' norms, kept for the run (no allocation per step).
+    norms: Vec<F>,
 }
 
-fn scale<F: Real>(grads: &mut [Vec<F>], max_norm: f64) {
-    let norms: Vec<F> = grads.iter().map(|g| torch_vector_norm(g)).collect();
-    let total = torch_vector_norm(&norms);
+fn scale<F: Real>(norms: &mut Vec<F>, grads: &mut [Vec<F>], max_norm: f64) {
+    norms.clear();
+    norms.extend(grads.iter().map(|g| torch_vector_norm(g)));
+    let total = torch_vector_norm(norms);
     let coef = (total + F::host(1e-6)).recip() * F::host(max_norm);
     // torch.clamp(max = 1): a NaN coefficient passes through.
     let coef = if coef > F::one() { F::one() } else { coef };
@@ -59,13 +63,17 @@ fn scale<F: Real>(grads: &mut [Vec<F>], max_norm: f64) {
     }
 }
 
-impl<F: Real> Transform<F> for ClipNorm {
+impl<F: Real> Transform<F> for ClipNorm<F> {
     fn apply(&mut self, grads: &mut [Vec<F>]) {
         if self.config.global {
-            scale(grads, self.config.max_norm);
+            scale(&mut self.norms, grads, self.config.max_norm);
         } else {
             for g in grads.iter_mut() {
-                scale(std::slice::from_mut(g), self.config.max_norm);
+                scale(
+                    &mut self.norms,
+                    std::slice::from_mut(g),
+                    self.config.max_norm,
+                );
             }
         }
     }

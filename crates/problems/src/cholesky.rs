@@ -212,9 +212,6 @@ impl Problem for Cholesky {
     }
 
     fn prediction(&self, params: &[Tensor]) -> Result<Tensor> {
-        if self.batch == 1 {
-            return params[0].matmul(&params[0].t()?);
-        }
         let (b, n) = (self.batch, self.n);
         let l = params[0].reshape((b, n, n))?;
         l.matmul(&l.t()?)?.reshape((b * n, n))

@@ -24,6 +24,30 @@ pub enum RightHandSide {
     Matrix(MatrixSource),
 }
 
+impl RightHandSide {
+    /// Its shape (m x r) under the key `b`, without building it.
+    pub fn shape(
+        &self,
+        shapes: &mut dyn Shapes,
+    ) -> std::result::Result<(usize, usize), ProblemError> {
+        match self {
+            RightHandSide::Vector(v) => Ok((v.len(), 1)),
+            RightHandSide::Matrix(source) => shapes.shape("b", source),
+        }
+    }
+
+    /// The matrix (m x r), resolved and rounded by the run under the key `b`.
+    pub fn resolve(&self, ctx: &mut dyn BuildContext) -> std::result::Result<Matrix, ProblemError> {
+        match self {
+            // A vector is one column; as a one-row source it gets the same checks and rounding.
+            RightHandSide::Vector(v) => Ok(ctx
+                .matrix("b", &MatrixSource::Rows(vec![v.clone()]))?
+                .transpose()),
+            RightHandSide::Matrix(source) => ctx.matrix("b", source),
+        }
+    }
+}
+
 /// Config of [`LinearSystem`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,10 +68,7 @@ impl ProblemConfig for LinearSystemConfig {
         shapes: &mut dyn Shapes,
     ) -> std::result::Result<Option<Footprint>, ProblemError> {
         let (m, n) = shapes.shape("a", &self.a)?;
-        let (mb, k) = match &self.b {
-            RightHandSide::Vector(v) => (v.len(), 1),
-            RightHandSide::Matrix(source) => shapes.shape("b", source)?,
-        };
+        let (mb, k) = self.b.shape(shapes)?;
         let (a, b) = (entries(&[m, n]), entries(&[mb, k]));
         // A and b as given, rounded and as tensors; the exact solution; the thin SVD of A
         // (U is m x min(m, n), V and the triangle min(m, n) square) for the least-squares answer.
@@ -71,14 +92,7 @@ impl ProblemConfig for LinearSystemConfig {
         ctx: &mut dyn BuildContext,
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
         let a = ctx.matrix("a", &self.a)?;
-        let b = match &self.b {
-            RightHandSide::Vector(v) => {
-                // A vector is one column; as a one-row source it gets the same checks and rounding.
-                ctx.matrix("b", &MatrixSource::Rows(vec![v.clone()]))?
-                    .transpose()
-            }
-            RightHandSide::Matrix(source) => ctx.matrix("b", source)?,
-        };
+        let b = self.b.resolve(ctx)?;
         Ok(Box::new(LinearSystem::new(a, b, ctx)?))
     }
 }

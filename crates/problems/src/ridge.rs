@@ -37,10 +37,7 @@ impl ProblemConfig for RidgeConfig {
         shapes: &mut dyn Shapes,
     ) -> std::result::Result<Option<Footprint>, ProblemError> {
         let (m, n) = shapes.shape("a", &self.a)?;
-        let (mb, k) = match &self.b {
-            RightHandSide::Vector(v) => (v.len(), 1),
-            RightHandSide::Matrix(source) => shapes.shape("b", source)?,
-        };
+        let (mb, k) = self.b.shape(shapes)?;
         // A and b as given; the stacked (m + n) x n system and its right-hand side, rounded and
         // as tensors; the thin SVD of the stacked matrix for the exact answer.
         let rows = m.saturating_add(n);
@@ -71,12 +68,7 @@ impl ProblemConfig for RidgeConfig {
             ));
         }
         let a = ctx.matrix("a", &self.a)?;
-        let b = match &self.b {
-            RightHandSide::Vector(v) => ctx
-                .matrix("b", &MatrixSource::Rows(vec![v.clone()]))?
-                .transpose(),
-            RightHandSide::Matrix(source) => ctx.matrix("b", source)?,
-        };
+        let b = self.b.resolve(ctx)?;
         Ridge::new(a, b, self.lambda, ctx).map(|r| Box::new(r) as Box<dyn Problem>)
     }
 }

@@ -552,10 +552,9 @@ fn lbfgs_with_strong_wolfe_follows_torch_bit_for_bit() {
 
 /// PyTorch 2.15 (one thread): the notebook problem (`X = torch.rand(4, 4, dtype)` after
 /// `manual_seed(314)`, loss `((X @ A - I) ** 2).mean()`), 100 steps of `SGD([X], lr, momentum)`
-/// at configs/diag4.toml's lr
-/// with `clip_grad_norm_([X], max_norm)` between `backward` and `step`: the final X as
-/// `float.hex()`, row by row. The runs clip 39, 16 and 37 of their 100 steps. With the norm
-/// summed in f64 they left torch's path at steps 9, 4 and 1.
+/// at configs/diag4.toml's lr with `clip_grad_norm_([X], max_norm)` between `backward` and
+/// `step`: the final X as `float.hex()`, row by row. The runs clip 39, 16 and 37 of their 100
+/// steps. With the norm summed in f64 (the code before), the first run's X already differs.
 #[test]
 fn clip_norm_runs_follow_torch_bit_for_bit() {
     let cases: [(&str, f64, f64, [&str; 16]); 3] = [
@@ -652,7 +651,8 @@ fn clip_norm_runs_follow_torch_bit_for_bit() {
 /// (`X = torch.rand(4, 4, dtype=torch.float64)` after `manual_seed(314)`, loss
 /// `((X @ A - I) ** 2).mean()`): the final X as `float.hex()` and the closure's calls. This holds
 /// only with float64's sums and dots in torch's orders: `sum(|g|)` as ATen's 4-lane cascade and
-/// `dot` as MKL's ddot (crates/optim/src/reduce.rs); with the float32 schemes no iterate was equal.
+/// `dot` as MKL's ddot (crates/optim/src/reduce.rs); with float32's dot scheme the first run's X
+/// already differs.
 #[test]
 fn float64_lbfgs_follows_torch_bit_for_bit() {
     let cases: [(&[&str], usize, usize, [&str; 16]); 4] = [
