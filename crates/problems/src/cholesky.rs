@@ -11,6 +11,7 @@ use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::report::number;
+use crate::symmetric::check_symmetric;
 use crate::{
     BuildContext, Errors, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes,
     entries, total,
@@ -30,9 +31,6 @@ pub struct CholeskyConfig {
 fn one() -> usize {
     1
 }
-
-/// How far from symmetric a matrix may be, relative to its largest entry.
-const SYMMETRY: f64 = 1e-12;
 
 impl ProblemConfig for CholeskyConfig {
     const KIND: &'static str = "cholesky";
@@ -129,24 +127,7 @@ impl Cholesky {
 
     /// One instance's exact factor and condition number, or why it has none.
     fn factor(a: &Matrix) -> std::result::Result<(Matrix, f64), ProblemError> {
-        let (m, n) = a.shape();
-        if m != n {
-            return Err(ProblemError::invalid(
-                "matrix",
-                format!("A is {m}x{n}: a Cholesky factor needs a square matrix"),
-            ));
-        }
-        let asymmetry = a.sub(&a.transpose())?.max_abs();
-        if asymmetry > SYMMETRY * a.max_abs() {
-            return Err(ProblemError::invalid(
-                "matrix",
-                format!(
-                    "A is not symmetric: max |A - A^T| = {} (largest entry {})",
-                    number(asymmetry),
-                    number(a.max_abs())
-                ),
-            ));
-        }
+        check_symmetric(a, "a Cholesky factor")?;
         let l = exact::cholesky(a).map_err(|e| match e {
             TensorError::Decomposition(_) => {
                 let smallest = exact::singular_values(a)

@@ -4,11 +4,12 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`] and [`Qr`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`] and [`Eigen`].
 #![deny(missing_docs)]
 
 mod batched;
 mod cholesky;
+mod eigen;
 mod error;
 mod errors;
 mod footprint;
@@ -22,11 +23,14 @@ mod problem;
 mod qr;
 mod report;
 mod ridge;
+mod subspace;
 mod svd;
 mod svd_host;
+mod symmetric;
 
 pub use batched::BatchedInverse;
 pub use cholesky::{Cholesky, CholeskyConfig};
+pub use eigen::{Eigen, EigenConfig, EigenMethod, Which, gershgorin_shift};
 pub use error::ProblemError;
 pub use errors::Errors;
 pub use footprint::{Footprint, Shapes, entries, total};
@@ -40,5 +44,6 @@ pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemCon
 pub use qr::{Qr, QrConfig};
 pub use report::{number, numbers, scaled_transpose};
 pub use ridge::{Ridge, RidgeConfig};
+pub use subspace::largest_angle;
 pub use svd::{Svd, SvdConfig};
 pub use svd_host::SvdHost;

@@ -13,6 +13,7 @@ use descent_tensor::{Matrix, MatrixSource, TensorError, exact};
 use serde::{Deserialize, Serialize};
 
 use crate::report::{number, numbers};
+use crate::subspace::largest_angle;
 use crate::{
     BuildContext, Errors, Fact, Footprint, Parameter, Problem, ProblemConfig, ProblemError, Shapes,
     entries, total,
@@ -140,22 +141,6 @@ impl LowRank {
         (Self::product(u, v).to_faer() - self.a_matrix.to_faer()).norm_l2()
     }
 
-    /// The largest principal angle (radians) between the column space of `x` and that of the
-    /// orthonormal `basis` (k columns each): `acos` of the smallest singular value of
-    /// `basisᵀ Q`, with Q an orthonormal basis of x's columns. π/2 when x has lower rank.
-    pub fn largest_angle(x: &Matrix, basis: &Matrix) -> std::result::Result<f64, TensorError> {
-        let k = basis.cols();
-        let q = exact::svd(x)?;
-        if q.s.len() < k || q.s[k - 1] <= exact::rank_tolerance(x, q.s[0]) {
-            return Ok(std::f64::consts::FRAC_PI_2);
-        }
-        let cross = Matrix::from_faer((basis.to_faer().transpose() * q.u.to_faer()).as_ref());
-        let cosines = exact::singular_values(&cross)?;
-        Ok(cosines
-            .last()
-            .map_or(std::f64::consts::FRAC_PI_2, |c| c.clamp(-1.0, 1.0).acos()))
-    }
-
     /// The found product refactored as the exact answer is: the balanced factors of its own
     /// rank-k SVD, each pair of singular vectors signed so its left vector has a non-negative dot
     /// product with the exact one.
@@ -273,8 +258,8 @@ impl Problem for LowRank {
                 ),
             ));
             if let (Ok(left), Ok(right)) = (
-                Self::largest_angle(u, &self.top[0]),
-                Self::largest_angle(v, &self.top[1]),
+                largest_angle(u, &self.top[0]),
+                largest_angle(v, &self.top[1]),
             ) {
                 facts.push(Fact::new(
                     "subspace angle",

@@ -20,8 +20,9 @@ use descent_optim::{
     Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
-    BuildContext, CholeskyConfig, Footprint, IndicatorConfig, InverseConfig, LinearSystemConfig,
-    LowRankConfig, Problem, ProblemConfig, ProblemError, QrConfig, RidgeConfig, Shapes, SvdConfig,
+    BuildContext, CholeskyConfig, EigenConfig, Footprint, IndicatorConfig, InverseConfig,
+    LinearSystemConfig, LowRankConfig, Problem, ProblemConfig, ProblemError, QrConfig, RidgeConfig,
+    Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -435,7 +436,8 @@ impl Default for Registry {
             .add_problem::<SvdConfig>()
             .add_problem::<LowRankConfig>()
             .add_problem::<CholeskyConfig>()
-            .add_problem::<QrConfig>();
+            .add_problem::<QrConfig>()
+            .add_problem::<EigenConfig>();
         r
     }
 }

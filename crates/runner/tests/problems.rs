@@ -228,6 +228,107 @@ fn lowrank_toml_reaches_the_eckart_young_error_it_prints() {
     );
 }
 
+/// The exact eigenpairs of `a` at `wanted` (indices into the eigenvalues, largest first), for
+/// comparing a found V (n x k) and eigenvalues up to each column's sign and length.
+fn eigen_error(a: &Matrix, wanted: &[usize], v: &Matrix, values: &[f64]) -> f64 {
+    let e = exact::symmetric_eigen(a).expect("eigen");
+    let mut worst = 0.0f64;
+    for (j, &w) in wanted.iter().enumerate() {
+        let norm = (0..v.rows())
+            .map(|i| v.get(i, j).powi(2))
+            .sum::<f64>()
+            .sqrt();
+        let dot: f64 = (0..v.rows())
+            .map(|i| v.get(i, j) * e.vectors.get(i, w))
+            .sum();
+        let sign = dot.signum() / norm;
+        for i in 0..v.rows() {
+            worst = worst.max((sign * v.get(i, j) - e.vectors.get(i, w)).abs());
+        }
+        worst = worst.max((values[j] - e.values[w]).abs() / e.values[0].abs().max(1.0));
+    }
+    worst
+}
+
+/// `v_j^T A v_j / v_j^T v_j` for each column of v.
+fn rayleigh(a: &Matrix, v: &Matrix) -> Vec<f64> {
+    (0..v.cols())
+        .map(|j| {
+            let col: Vec<f64> = (0..v.rows()).map(|i| v.get(i, j)).collect();
+            let av: Vec<f64> = (0..a.rows())
+                .map(|i| (0..a.cols()).map(|t| a.get(i, t) * col[t]).sum())
+                .collect();
+            let num: f64 = col.iter().zip(&av).map(|(x, y)| x * y).sum();
+            num / col.iter().map(|x| x * x).sum::<f64>()
+        })
+        .collect()
+}
+
+#[test]
+fn eigen_toml_finds_the_two_largest_eigenpairs_by_both_methods() {
+    let (summary, result, e) = run_file("eigen.toml");
+    let a = &e.problem.inputs()[0].1;
+    // Sorted by the found eigenvalues, largest first.
+    let order: Vec<usize> = if result[1].get(0, 0) >= result[1].get(0, 1) {
+        vec![0, 1]
+    } else {
+        vec![1, 0]
+    };
+    let v = Matrix::from_fn(5, 2, |i, j| result[0].get(i, order[j]));
+    let values: Vec<f64> = order.iter().map(|&j| result[1].get(0, j)).collect();
+    let err = eigen_error(a, &[0, 1], &v, &values);
+    assert!(err < 1e-9, "{err} ({summary:?})");
+    // Brockett's cost from the same file: V's columns are eigenvectors in order (largest first)
+    // and its Rayleigh quotients the eigenvalues.
+    let path = configs().join("eigen.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let brockett = Config::from_text(
+        &path,
+        &text,
+        &["problem.method=\"brockett\"".into()],
+        &Registry::default(),
+    )
+    .and_then(Experiment::new)
+    .expect("brockett");
+    let mut kept = Result::default();
+    let summary = brockett.run(&mut [&mut kept]).expect("run");
+    let v = &kept.matrices[0];
+    let err = eigen_error(a, &[0, 1], v, &rayleigh(a, v));
+    assert!(err < 1e-9, "{err} ({summary:?})");
+}
+
+/// A repeated eigenvalue: the eigenvectors of diag(2, 2, 1)'s top pair are any orthonormal basis
+/// of a plane, so the summary says they are not unique, and the found pair spans faer's plane.
+#[test]
+fn eigen_with_a_repeated_eigenvalue_reports_the_subspace_angle() {
+    let text = "seed = 4\niterations = 3000\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"eigen\"\nmatrix = { rotated_diag = [2.0, 2.0, 1.0], seed = 9 }\nk = 2\nmethod = \"brockett\"\n[init]\nkind = \"normal\"\nstd = 0.3\n[loss]\nkind = \"sse\"\n[optimizer]\nkind = \"sgd\"\nlr = 0.02\nmomentum = 0.9\n";
+    let (_, result, e) = run(text);
+    let a = &e.problem.inputs()[0].1;
+    let f = exact::symmetric_eigen(a).expect("eigen");
+    let plane = Matrix::from_fn(3, 2, |i, j| f.vectors.get(i, j));
+    let angle = descent_problems::largest_angle(&result[0], &plane).expect("angle");
+    assert!(angle < 1e-9, "{angle}");
+    let facts = e.problem.facts(&e.start, &result);
+    assert!(facts.iter().any(|f| f.label == "not unique"), "{facts:?}");
+    let reported = facts
+        .iter()
+        .find(|f| f.label == "subspace angle")
+        .expect("angle fact");
+    assert!(
+        reported.value.contains("2-dimensional eigenspace"),
+        "{}",
+        reported.value
+    );
+    // Without a repeat there is no such fact.
+    let (_, result, e) = run(&text.replace("[2.0, 2.0, 1.0]", "[3.0, 2.0, 1.0]"));
+    assert!(
+        !e.problem
+            .facts(&e.start, &result)
+            .iter()
+            .any(|f| f.label == "not unique")
+    );
+}
+
 /// `batch = 6`: six random positive definite 3 x 3 matrices factored at once reach each one's
 /// faer factor, every instance's upper triangle stays exactly 0, and a bad instance is named.
 #[test]
@@ -399,7 +500,7 @@ proptest! {
         prop_assert!(found <= optimal * (1.0 + 1e-6) + 1e-7 * s[0], "found {found}, optimum {optimal}");
         let f = exact::svd(&a).expect("svd");
         let top = Matrix::from_fn(m, k, |i, j| f.u.get(i, j));
-        let angle = descent_problems::LowRank::largest_angle(&result[0], &top).expect("angle");
+        let angle = descent_problems::largest_angle(&result[0], &top).expect("angle");
         prop_assert!(angle < 1e-3, "angle {angle} ({:?})", e.problem.facts(&e.start, &result));
     }
 
@@ -460,6 +561,61 @@ proptest! {
         let err = fq.sub(&q).expect("Q").frobenius_norm() / q.frobenius_norm()
             + fr.sub(&r).expect("R").frobenius_norm() / r.frobenius_norm();
         prop_assert!(err < 1e-7, "relative error {err} ({summary:?})");
+    }
+
+    /// Random symmetric A up to 8 x 8 with eigenvalues from 3 down by gaps of 0.4 to 1 (negative
+    /// ones included, so the Gershgorin shift is exercised), either end, either method (sse, f64):
+    /// heavy-ball SGD on Brockett's cost from a small random start, L-BFGS on the reconstruction
+    /// from a start with lambda on the wanted side of the shift, reach faer's eigenpairs within
+    /// 1e-6 (eigenvectors up to sign, and length for brockett; eigenvalues as lambda or Rayleigh
+    /// quotients).
+    #[test]
+    fn eigen_reaches_the_faer_eigenpairs(
+        n in 1usize..=8,
+        k_pick in 0usize..8,
+        gaps in proptest::collection::vec(0.4f64..1.0, 8),
+        smallest in any::<bool>(),
+        brockett in any::<bool>(),
+        seed in 0u64..10_000,
+    ) {
+        let k = 1 + k_pick % n;
+        let mut d = vec![3.0f64];
+        for g in &gaps[..n - 1] {
+            d.push(d[d.len() - 1] - g);
+        }
+        let q = MatrixRng::new(RngKind::Native, seed).orthogonal(n);
+        let a = Matrix::from_fn(n, n, |i, j| (0..n).map(|t| q.get(i, t) * d[t] * q.get(j, t)).sum());
+        let a = Matrix::from_fn(n, n, |i, j| 0.5 * (a.get(i, j) + a.get(j, i)));
+        let (which, method) = (if smallest { "smallest" } else { "largest" }, if brockett { "brockett" } else { "reconstruction" });
+        // Brockett: heavy-ball SGD, its step from the largest eigenvalue mu of the shifted matrix M
+        // (the Hessian's scale is about 2 k mu + 8 (1 + k mu / 2)). The reconstruction has slow
+        // directions (heavy-ball SGD needs some 30,000 steps at n = 7 for 1e-6); L-BFGS gets
+        // there in 2,000; it starts with lambda on the wanted side of the shift (its spurious minima lie
+        // beyond it).
+        let which_end = if smallest { descent_problems::Which::Smallest } else { descent_problems::Which::Largest };
+        let mu = d[0].abs().max(d[n - 1].abs()) + descent_problems::gershgorin_shift(&a, which_end).abs();
+        let setup = if brockett {
+            format!("[init]\nkind = \"normal\"\nstd = 0.3\n[optimizer]\nkind = \"sgd\"\nlr = {:?}\nmomentum = 0.9\n", 1.0 / (6.0 * k as f64 * mu + 8.0))
+        } else {
+            "[init]\nkind = \"uniform\"\nlow = 0.1\nhigh = 0.5\n[optimizer]\nkind = \"lbfgs\"\nlr = 1.0\nline_search_fn = \"strong_wolfe\"\ntolerance_grad = 1e-14\ntolerance_change = 1e-30\n".to_string()
+        };
+        let text = format!(
+            "seed = {seed}\niterations = {}\nlog_every = 0\ndtype = \"f64\"\n[loss]\nkind = \"sse\"\n{setup}[problem]\nkind = \"eigen\"\nmatrix = {}\nk = {k}\nwhich = \"{which}\"\nmethod = \"{method}\"\n",
+            if brockett { 5000 } else { 2000 },
+            rows(&a)
+        );
+        let (_, result, e) = run(&text);
+        let values = if brockett { rayleigh(&a, &result[0]) } else { result[1].data().to_vec() };
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&x, &y| values[y].total_cmp(&values[x]));
+        if smallest {
+            order.reverse();
+        }
+        let v = Matrix::from_fn(n, k, |i, j| result[0].get(i, order[j]));
+        let sorted: Vec<f64> = order.iter().map(|&j| values[j]).collect();
+        let wanted: Vec<usize> = if smallest { (0..k).map(|j| n - 1 - j).collect() } else { (0..k).collect() };
+        let err = eigen_error(&a, &wanted, &v, &sorted);
+        prop_assert!(err < 1e-6, "error {err} ({:?})", e.problem.facts(&e.start, &result));
     }
 
     /// Random 0/1 matrices B (documents x words, words <= documents <= 8, rank-deficient ones
@@ -579,9 +735,15 @@ fn rank_deficient_indicators_say_so_and_still_reach_the_least_squares_limit() {
 
 // ---- the gradient check ---------------------------------------------------------------------
 
-/// A small instance of every registered problem.
-fn sample(kind: &str) -> &'static str {
-    match kind {
+/// Small instances of every registered problem (one per method where a problem has several).
+fn samples(kind: &str) -> Vec<&'static str> {
+    let one = match kind {
+        "eigen" => {
+            return vec![
+                "kind = \"eigen\"\nmatrix = { rows = [[2.0, 1.0, 0.5], [1.0, -1.0, 0.3], [0.5, 0.3, 1.5]] }\nk = 2\northogonality = 0.5",
+                "kind = \"eigen\"\nmatrix = { rows = [[2.0, 1.0, 0.5], [1.0, -1.0, 0.3], [0.5, 0.3, 1.5]] }\nk = 2\nmethod = \"brockett\"\nwhich = \"smallest\"",
+            ];
+        }
         "inverse" => {
             "kind = \"inverse\"\nside = \"right\"\nmatrix = { rows = [[2.0, 1.0, 0.5], [0.0, 3.0, 1.0], [1.0, -1.0, 4.0]] }"
         }
@@ -605,7 +767,8 @@ fn sample(kind: &str) -> &'static str {
             "kind = \"svd\"\nmatrix = { rows = [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0]] }\northogonality = 0.5"
         }
         other => panic!("add a sample of the `{other}` problem to the gradient check"),
-    }
+    };
+    vec![one]
 }
 
 /// For every problem with every loss (f64), the autodiff gradient at a random point equals a central
@@ -614,11 +777,14 @@ fn sample(kind: &str) -> &'static str {
 #[test]
 fn autodiff_gradients_equal_central_finite_differences() {
     let registry = Registry::default();
-    for problem in registry.problems.keys() {
+    let cases = registry
+        .problems
+        .keys()
+        .flat_map(|p| samples(p).into_iter().map(move |s| (p, s)));
+    for (problem, sample) in cases {
         for loss in registry.losses.keys() {
             let text = format!(
-                "seed = 5\niterations = 1\ndtype = \"f64\"\n[problem]\n{}\n[init]\nkind = \"uniform\"\nlow = -1.0\nhigh = 1.0\n[loss]\nkind = \"{loss}\"\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n",
-                sample(problem)
+                "seed = 5\niterations = 1\ndtype = \"f64\"\n[problem]\n{sample}\n[init]\nkind = \"uniform\"\nlow = -1.0\nhigh = 1.0\n[loss]\nkind = \"{loss}\"\n[optimizer]\nkind = \"sgd\"\nlr = 0.1\n"
             );
             let e = experiment(Path::new("grad.toml"), &text).unwrap_or_else(|e| panic!("{e}"));
             let evaluator = Evaluator {
@@ -645,7 +811,7 @@ fn autodiff_gradients_equal_central_finite_differences() {
             let rel = diff.sqrt() / norm.sqrt();
             assert!(
                 rel < 1e-6,
-                "{problem} with {loss}: relative difference {rel}"
+                "{problem} ({sample}) with {loss}: relative difference {rel}"
             );
             assert!(
                 norm > 0.0,
@@ -950,6 +1116,46 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
         ),
         (
             "[problem]\nkind = \"qr\"\nmatrix = { identity = 2 }\northogonality = 0.0\n",
+            "problem.orthogonality",
+            "must be a finite number > 0",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { rows = [[2.0, 1.0], [0.0, 2.0]] }\nk = 1\n",
+            "problem.matrix",
+            "A is not symmetric",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { uniform = [2, 3] }\nk = 1\n",
+            "problem.matrix",
+            "A is 2x3: an eigendecomposition by these costs needs a square matrix",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 4\n",
+            "problem.k",
+            "must be between 1 and n = 3",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 0\n",
+            "problem.k",
+            "must be between 1 and n = 3",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\n",
+            "problem.k",
+            "missing key",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 1\nwhich = \"middle\"\n",
+            "problem.which",
+            "largest",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 1\nmethod = \"power\"\n",
+            "problem.method",
+            "brockett",
+        ),
+        (
+            "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 1\northogonality = -1.0\n",
             "problem.orthogonality",
             "must be a finite number > 0",
         ),

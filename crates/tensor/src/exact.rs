@@ -275,6 +275,47 @@ pub fn svd(a: &Matrix) -> Result<Svd, TensorError> {
     })
 }
 
+/// The eigendecomposition `a = Q diag(values) Qᵀ` of a symmetric matrix.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymmetricEigen {
+    /// Eigenvalues, largest first.
+    pub values: Vec<f64>,
+    /// Orthonormal eigenvectors as columns, in the order of `values`.
+    pub vectors: Matrix,
+}
+
+/// The eigendecomposition of a symmetric `a` (faer's, reading the lower triangle), eigenvalues
+/// largest first; each eigenvector is signed so that its entry of largest magnitude is positive.
+pub fn symmetric_eigen(a: &Matrix) -> Result<SymmetricEigen, TensorError> {
+    a.check_finite()?;
+    if a.rows() != a.cols() {
+        return Err(TensorError::NotSquare {
+            rows: a.rows(),
+            cols: a.cols(),
+        });
+    }
+    let f = a
+        .as_faer()
+        .self_adjoint_eigen(faer::Side::Lower)
+        .map_err(|_| TensorError::Decomposition("symmetric eigendecomposition"))?;
+    let (u, d) = (f.U(), f.S().column_vector());
+    let n = d.nrows();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| d[y].total_cmp(&d[x]));
+    let sign: Vec<f64> = order
+        .iter()
+        .map(|&c| {
+            let col = (0..u.nrows()).map(|i| u[(i, c)]);
+            let biggest = col.fold(0.0f64, |b, x| if x.abs() > b.abs() { x } else { b });
+            if biggest < 0.0 { -1.0 } else { 1.0 }
+        })
+        .collect();
+    Ok(SymmetricEigen {
+        values: order.iter().map(|&c| d[c]).collect(),
+        vectors: Matrix::from_fn(n, n, |i, j| sign[j] * u[(i, order[j])]),
+    })
+}
+
 /// The singular values above `max(m, n) * eps * s_max` count towards the rank (numpy's rule).
 pub fn rank_tolerance(a: &Matrix, s_max: f64) -> f64 {
     a.rows().max(a.cols()) as f64 * f64::EPSILON * s_max
@@ -385,6 +426,26 @@ mod tests {
         for (got, want) in inv.data().iter().zip(expected) {
             assert!((got - want).abs() < 1e-15, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn symmetric_eigen_of_a_two_by_two_is_the_textbook_one() {
+        // [[2, 1], [1, 2]] has eigenvalues 3 and 1 with eigenvectors (1, 1)/√2 and (1, -1)/√2.
+        let a = Matrix::from_rows(&[vec![2.0, 1.0], vec![1.0, 2.0]]).unwrap();
+        let e = symmetric_eigen(&a).unwrap();
+        assert!((e.values[0] - 3.0).abs() < 1e-15 && (e.values[1] - 1.0).abs() < 1e-15);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        // Signed so that the entry of largest magnitude is positive (a tie picks the first).
+        let want = [[h, h], [h, -h]];
+        for (j, col) in want.iter().enumerate() {
+            for (i, w) in col.iter().enumerate() {
+                assert!((e.vectors.get(i, j) - w).abs() < 1e-15);
+            }
+        }
+        assert!(matches!(
+            symmetric_eigen(&Matrix::zeros(2, 3)),
+            Err(TensorError::NotSquare { .. })
+        ));
     }
 
     #[test]
