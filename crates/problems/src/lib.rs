@@ -4,7 +4,7 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`] and [`Eigen`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`], [`Eigen`] and [`Polar`].
 #![deny(missing_docs)]
 
 mod batched;
@@ -19,6 +19,7 @@ mod inverse;
 mod linear_host;
 mod linear_system;
 mod lowrank;
+mod polar;
 mod problem;
 mod qr;
 mod report;
@@ -40,6 +41,7 @@ pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
 pub use lowrank::{LowRank, LowRankConfig};
+pub use polar::{Polar, PolarConfig};
 pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
 pub use qr::{Qr, QrConfig};
 pub use report::{number, numbers, scaled_transpose};

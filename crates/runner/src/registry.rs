@@ -21,8 +21,8 @@ use descent_optim::{
 };
 use descent_problems::{
     BuildContext, CholeskyConfig, EigenConfig, Footprint, IndicatorConfig, InverseConfig,
-    LinearSystemConfig, LowRankConfig, Problem, ProblemConfig, ProblemError, QrConfig, RidgeConfig,
-    Shapes, SvdConfig,
+    LinearSystemConfig, LowRankConfig, PolarConfig, Problem, ProblemConfig, ProblemError, QrConfig,
+    RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -437,7 +437,8 @@ impl Default for Registry {
             .add_problem::<LowRankConfig>()
             .add_problem::<CholeskyConfig>()
             .add_problem::<QrConfig>()
-            .add_problem::<EigenConfig>();
+            .add_problem::<EigenConfig>()
+            .add_problem::<PolarConfig>();
         r
     }
 }

@@ -329,6 +329,60 @@ fn eigen_with_a_repeated_eigenvalue_reports_the_subspace_angle() {
     );
 }
 
+/// The polar reference by another route than the problem's SVD: `P = (Aᵀ A)^(1/2)` from the
+/// symmetric eigendecomposition of Aᵀ A, and `U = A P⁻¹` by LU.
+fn polar_reference(a: &Matrix) -> (Matrix, Matrix) {
+    let n = a.cols();
+    let ata = Matrix::from_fn(n, n, |i, j| {
+        (0..a.rows()).map(|t| a.get(t, i) * a.get(t, j)).sum()
+    });
+    let e = exact::symmetric_eigen(&ata).expect("eigen");
+    let p = Matrix::from_fn(n, n, |i, j| {
+        (0..n)
+            .map(|t| e.vectors.get(i, t) * e.values[t].sqrt() * e.vectors.get(j, t))
+            .sum()
+    });
+    // U P = A  <=>  P U^T = A^T (P symmetric).
+    let ut = exact::solve(&p, &a.transpose()).expect("solve");
+    (ut.transpose(), p)
+}
+
+#[test]
+fn polar_toml_finds_u_and_p_with_their_defining_properties() {
+    let (summary, result, e) = run_file("polar.toml");
+    let a = &e.problem.inputs()[0].1;
+    let (u, p) = polar_reference(a);
+    let b = &result[1];
+    let found_p = Matrix::from_fn(3, 3, |i, j| (0..3).map(|t| b.get(i, t) * b.get(j, t)).sum());
+    let err_u = result[0].sub(&u).expect("U").max_abs();
+    let err_p = found_p.sub(&p).expect("P").max_abs();
+    assert!(
+        err_u < 1e-9 && err_p < 1e-9,
+        "{err_u} {err_p} ({summary:?})"
+    );
+    // From a random start the cost can stop with U flipped along a singular direction, and the
+    // summary says so.
+    let path = configs().join("polar.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let sets = [
+        "seed=4".to_string(),
+        "init.kind=\"normal\"".into(),
+        "init.std=0.5".into(),
+    ];
+    let flipped = Config::from_text(&path, &text, &sets, &Registry::default())
+        .and_then(Experiment::new)
+        .expect("flipped");
+    let mut kept = Result::default();
+    flipped.run(&mut [&mut kept]).expect("run");
+    let facts = flipped.problem.facts(&flipped.start, &kept.matrices);
+    let found = kept.matrices[0].sub(&u).expect("U").max_abs();
+    assert!(
+        found > 0.1,
+        "seed 4 no longer ends flipped ({found}): pick another seed"
+    );
+    assert!(facts.iter().any(|f| f.label == "flipped"), "{facts:?}");
+}
+
 /// `batch = 6`: six random positive definite 3 x 3 matrices factored at once reach each one's
 /// faer factor, every instance's upper triangle stays exactly 0, and a bad instance is named.
 #[test]
@@ -618,6 +672,30 @@ proptest! {
         prop_assert!(err < 1e-6, "error {err} ({:?})", e.problem.facts(&e.start, &result));
     }
 
+    /// Random A up to 8 x 8 with m >= n and singular values in [1, 3]: L-BFGS (strong Wolfe, sse,
+    /// f64) from the scaled start reaches U = A P^-1 and P = (A^T A)^(1/2) (computed through A^T A's
+    /// eigendecomposition, not the problem's SVD) within 1e-8.
+    #[test]
+    fn polar_reaches_the_polar_decomposition(
+        n in 1usize..=8,
+        extra in 0usize..=4,
+        s in proptest::collection::vec(1.0f64..3.0, 8),
+        seed in 0u64..10_000,
+    ) {
+        let m = (n + extra).min(8);
+        let a = with_singular_values(m, n, &s[..n], seed);
+        let text = format!(
+            "iterations = 500\nlog_every = 0\ndtype = \"f64\"\n[problem]\nkind = \"polar\"\nmatrix = {}\n[init]\nkind = \"scaled_transpose\"\n[loss]\nkind = \"sse\"\n[optimizer]\nkind = \"lbfgs\"\nlr = 1.0\nline_search_fn = \"strong_wolfe\"\ntolerance_grad = 1e-14\ntolerance_change = 1e-30\n",
+            rows(&a)
+        );
+        let (summary, result, _) = run(&text);
+        let (u, p) = polar_reference(&a);
+        let b = &result[1];
+        let found_p = Matrix::from_fn(n, n, |i, j| (0..n).map(|t| b.get(i, t) * b.get(j, t)).sum());
+        let err = result[0].sub(&u).expect("U").max_abs() + found_p.sub(&p).expect("P").max_abs();
+        prop_assert!(err < 1e-8, "error {err} ({summary:?})");
+    }
+
     /// Random 0/1 matrices B (documents x words, words <= documents <= 8, rank-deficient ones
     /// included) and random starts X0: SGD at the optimal fixed step for B's non-zero singular
     /// values reaches X0 (I - P) + pinv(B) computed with faer, within 1e-9 (max abs), not pinv(B).
@@ -759,6 +837,9 @@ fn samples(kind: &str) -> Vec<&'static str> {
         }
         "lowrank" => {
             "kind = \"lowrank\"\nmatrix = { rows = [[3.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 1.0]] }\nrank = 2"
+        }
+        "polar" => {
+            "kind = \"polar\"\nmatrix = { rows = [[3.0, 1.0], [1.0, 2.0], [0.0, 1.0]] }\northogonality = 0.5"
         }
         "ridge" => {
             "kind = \"ridge\"\na = { rows = [[2.0, 1.0, 0.5], [1.0, 3.0, -1.0]] }\nb = [5.0, 4.0]\nlambda = 0.3"
@@ -1156,6 +1237,21 @@ fn every_bad_matrix_source_start_and_loss_key_is_a_config_error_naming_file_line
         ),
         (
             "[problem]\nkind = \"eigen\"\nmatrix = { identity = 3 }\nk = 1\northogonality = -1.0\n",
+            "problem.orthogonality",
+            "must be a finite number > 0",
+        ),
+        (
+            "[problem]\nkind = \"polar\"\nmatrix = { uniform = [2, 3] }\n",
+            "problem.matrix",
+            "A is 2x3: the polar decomposition U P here needs at least as many rows as columns",
+        ),
+        (
+            "[problem]\nkind = \"polar\"\nmatrix = { rows = [[1.0, 2.0], [2.0, 4.0], [3.0, 6.0]] }\n",
+            "problem.matrix",
+            "has rank 1 < n = 2",
+        ),
+        (
+            "[problem]\nkind = \"polar\"\nmatrix = { identity = 2 }\northogonality = 0.0\n",
             "problem.orthogonality",
             "must be a finite number > 0",
         ),
