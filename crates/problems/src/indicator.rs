@@ -85,34 +85,42 @@ impl ProblemConfig for IndicatorConfig {
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
         let b = match &self.matrix {
             Some(source) => ctx.matrix("matrix", source)?,
-            None => {
-                if self.documents == 0 {
-                    return Err(ProblemError::invalid("documents", "must be at least 1"));
-                }
-                if self.words == 0 {
-                    return Err(ProblemError::invalid("words", "must be at least 1"));
-                }
-                if !(0.0..=1.0).contains(&self.p) {
-                    return Err(ProblemError::invalid(
-                        "p",
-                        format!("is a probability, in [0, 1], got {}", self.p),
-                    ));
-                }
-                let (d, w, p) = (self.documents, self.words, self.p as f32);
-                let u = ctx
-                    .random()
-                    .draw(self.rng, self.seed.map(|s| s as u64), |r| {
-                        r.uniform(d, w, 0.0, 1.0, Dtype::F32)
-                    });
-                Matrix::from_fn(
-                    d,
-                    w,
-                    |i, j| if (u.get(i, j) as f32) < p { 1.0 } else { 0.0 },
-                )
-            }
+            None => draw(ctx, self.documents, self.words, self.p, self.rng, self.seed)?,
         };
         Ok(Box::new(Indicator::new(b, ctx)?))
     }
+}
+
+/// A documents x words 0/1 matrix `B = rand(documents, words) < p`, drawn from the run's stream of
+/// `rng` (or a fresh one with `seed`): the notebook's draw, shared by the problems on such data.
+/// Errors name the key (`documents`, `words`, `p`).
+pub fn draw(
+    ctx: &mut dyn BuildContext,
+    documents: usize,
+    words: usize,
+    p: f64,
+    rng: RngKind,
+    seed: Option<i64>,
+) -> std::result::Result<Matrix, ProblemError> {
+    if documents == 0 {
+        return Err(ProblemError::invalid("documents", "must be at least 1"));
+    }
+    if words == 0 {
+        return Err(ProblemError::invalid("words", "must be at least 1"));
+    }
+    if !(0.0..=1.0).contains(&p) {
+        return Err(ProblemError::invalid(
+            "p",
+            format!("is a probability, in [0, 1], got {p}"),
+        ));
+    }
+    let (d, w, p) = (documents, words, p as f32);
+    let u = ctx.random().draw(rng, seed.map(|s| s as u64), |r| {
+        r.uniform(d, w, 0.0, 1.0, Dtype::F32)
+    });
+    Ok(Matrix::from_fn(d, w, |i, j| {
+        if (u.get(i, j) as f32) < p { 1.0 } else { 0.0 }
+    }))
 }
 
 /// A left inverse of B by optimization: minimise `loss(X B, I)` over X (words x documents).

@@ -4,11 +4,12 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`], [`Eigen`] and [`Polar`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`], [`Eigen`], [`Polar`] and [`Completion`].
 #![deny(missing_docs)]
 
 mod batched;
 mod cholesky;
+mod completion;
 mod eigen;
 mod error;
 mod errors;
@@ -31,12 +32,13 @@ mod symmetric;
 
 pub use batched::BatchedInverse;
 pub use cholesky::{Cholesky, CholeskyConfig};
+pub use completion::{Completion, CompletionConfig, soft_impute};
 pub use eigen::{Eigen, EigenConfig, EigenMethod, Which, gershgorin_shift};
 pub use error::ProblemError;
 pub use errors::Errors;
 pub use footprint::{Footprint, Shapes, entries, total};
 pub use host::{HostEval, HostObjective};
-pub use indicator::{Indicator, IndicatorConfig, limit as indicator_limit};
+pub use indicator::{Indicator, IndicatorConfig, draw as draw_indicator, limit as indicator_limit};
 pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};

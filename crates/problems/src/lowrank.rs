@@ -123,7 +123,7 @@ impl LowRank {
     }
 
     /// `U Vᵀ` of host factors.
-    fn product(u: &Matrix, v: &Matrix) -> Matrix {
+    pub(crate) fn product(u: &Matrix, v: &Matrix) -> Matrix {
         Matrix::from_faer((u.to_faer() * v.to_faer().transpose()).as_ref())
     }
 
@@ -151,20 +151,30 @@ impl LowRank {
                 iterate.len()
             )));
         };
-        let f = exact::svd(&Self::product(u, v))?;
-        let k = self.k;
-        let sign: Vec<f64> = (0..k)
-            .map(|j| {
-                let dot: f64 = (0..u.rows())
-                    .map(|i| f.u.get(i, j) * self.top[0].get(i, j))
-                    .sum();
-                if dot < 0.0 { -1.0 } else { 1.0 }
-            })
-            .collect();
-        let side =
-            |w: &Matrix| Matrix::from_fn(w.rows(), k, |i, j| sign[j] * w.get(i, j) * f.s[j].sqrt());
-        Ok([side(&f.u), side(&f.v)])
+        balanced_like(u, v, &self.top[0])
     }
+}
+
+/// The product `U Vᵀ` refactored as the balanced `P √Σ`, `Q √Σ` of its own rank-k SVD (k: the
+/// columns of `left`), each pair signed so that its left vector has a non-negative dot product
+/// with the matching column of `left`: how `lowrank` and `completion` compare factors that are
+/// unique only through their product.
+pub(crate) fn balanced_like(
+    u: &Matrix,
+    v: &Matrix,
+    left: &Matrix,
+) -> std::result::Result<[Matrix; 2], TensorError> {
+    let f = exact::svd(&LowRank::product(u, v))?;
+    let k = left.cols();
+    let sign: Vec<f64> = (0..k)
+        .map(|j| {
+            let dot: f64 = (0..u.rows()).map(|i| f.u.get(i, j) * left.get(i, j)).sum();
+            if dot < 0.0 { -1.0 } else { 1.0 }
+        })
+        .collect();
+    let side =
+        |w: &Matrix| Matrix::from_fn(w.rows(), k, |i, j| sign[j] * w.get(i, j) * f.s[j].sqrt());
+    Ok([side(&f.u), side(&f.v)])
 }
 
 impl Problem for LowRank {

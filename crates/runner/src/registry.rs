@@ -20,9 +20,9 @@ use descent_optim::{
     Transform, TransformConfig, WarmRestartsConfig, YogiConfig,
 };
 use descent_problems::{
-    BuildContext, CholeskyConfig, EigenConfig, Footprint, IndicatorConfig, InverseConfig,
-    LinearSystemConfig, LowRankConfig, PolarConfig, Problem, ProblemConfig, ProblemError, QrConfig,
-    RidgeConfig, Shapes, SvdConfig,
+    BuildContext, CholeskyConfig, CompletionConfig, EigenConfig, Footprint, IndicatorConfig,
+    InverseConfig, LinearSystemConfig, LowRankConfig, PolarConfig, Problem, ProblemConfig,
+    ProblemError, QrConfig, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -438,7 +438,8 @@ impl Default for Registry {
             .add_problem::<CholeskyConfig>()
             .add_problem::<QrConfig>()
             .add_problem::<EigenConfig>()
-            .add_problem::<PolarConfig>();
+            .add_problem::<PolarConfig>()
+            .add_problem::<CompletionConfig>();
         r
     }
 }
