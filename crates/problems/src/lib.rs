@@ -4,7 +4,7 @@
 //! can differentiate the objective), and carries its exact answer from faer. [`ProblemConfig`] is the
 //! TOML side: a serde struct that builds the problem, resolving matrices through a [`BuildContext`]
 //! supplied by the runner (which does any file reading). The problems: [`Inverse`],
-//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`], [`Eigen`], [`Polar`] and [`Completion`].
+//! [`LinearSystem`], [`Ridge`], [`Indicator`], [`Svd`], [`LowRank`], [`Cholesky`], [`Qr`], [`Eigen`], [`Polar`], [`Completion`] and [`Nmf`].
 #![deny(missing_docs)]
 
 mod batched;
@@ -20,8 +20,10 @@ mod inverse;
 mod linear_host;
 mod linear_system;
 mod lowrank;
+mod nmf;
 mod polar;
 mod problem;
+mod projection;
 mod qr;
 mod report;
 mod ridge;
@@ -43,8 +45,10 @@ pub use inverse::{Inverse, InverseConfig, Side};
 pub use linear_host::LinearHost;
 pub use linear_system::{LinearSystem, LinearSystemConfig, RightHandSide};
 pub use lowrank::{LowRank, LowRankConfig};
+pub use nmf::{Nmf, NmfConfig, hals};
 pub use polar::{Polar, PolarConfig};
 pub use problem::{BuildContext, Fact, LinearForm, Parameter, Problem, ProblemConfig};
+pub use projection::Projection;
 pub use qr::{Qr, QrConfig};
 pub use report::{number, numbers, scaled_transpose};
 pub use ridge::{Ridge, RidgeConfig};

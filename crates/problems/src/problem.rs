@@ -120,6 +120,13 @@ pub trait Problem: Send + Sync {
         let _ = index;
         None
     }
+    /// The constraint set of parameter `index`, which the run projects the start onto and the
+    /// parameters after every optimizer step (`nmf`'s factors: [`Projection::Nonnegative`]). A
+    /// config's top-level `project` can add one to any problem. Default: none.
+    fn projection(&self, index: usize) -> crate::Projection {
+        let _ = index;
+        crate::Projection::None
+    }
     /// How [`Problem::compared`] makes an iterate comparable, in a sentence for the report (shown
     /// where `compared` gives `Some`).
     fn compared_note(&self) -> String {

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use descent_optim::AverageConfig;
+use descent_problems::Projection;
 use descent_tensor::{DeviceKind, Dtype, MatrixSource, RngKind};
 use serde::{Deserialize, Serialize};
 use toml::Table;
@@ -251,6 +252,8 @@ struct RawConfig {
     tolerance: f64,
     #[serde(default)]
     theory: TheoryMode,
+    #[serde(default)]
+    project: Projection,
     problem: Table,
     #[serde(default)]
     init: InitConfig,
@@ -322,6 +325,10 @@ pub struct Config {
     pub tolerance: f64,
     /// When the theory decomposes the problem (`theory`: `auto`, `on` or `off`).
     pub theory: TheoryMode,
+    /// `project = "nonnegative"`: project every parameter onto the nonnegative orthant after each
+    /// step (and the start), beside any projection the problem asks for itself; `none` (default)
+    /// leaves the problem's own.
+    pub project: Projection,
     /// Starting point.
     pub init: InitConfig,
     /// The problem.
@@ -565,6 +572,7 @@ impl Config {
             max_memory,
             tolerance: raw.tolerance,
             theory: raw.theory,
+            project: raw.project,
             init: raw.init,
             doc,
         })
@@ -803,6 +811,7 @@ impl Config {
         }
         put("dtype", toml::Value::String(self.dtype.name().into()));
         put("gradient", toml::Value::String(self.gradient.name().into()));
+        put("project", toml::Value::String(self.project.name().into()));
         put(
             "max_memory",
             match self.max_memory {

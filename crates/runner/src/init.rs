@@ -1,12 +1,13 @@
 //! The starting point of the parameters, from `[init]`, continuing the run's random streams.
 
-use descent_problems::{Parameter, Problem};
+use descent_problems::{Parameter, Problem, Projection};
 use descent_tensor::{Dtype, Matrix};
 
 use crate::config::{InitConfig, InitKind};
 use crate::context::{RunContext, round_to};
 
-/// The starting value of each parameter, in order, rounded to `dtype`.
+/// The starting value of each parameter, in order, rounded to `dtype`, projected onto the
+/// parameter's constraint set (the problem's own, and `project` from the config).
 ///
 /// Random kinds continue the run's stream of `init.rng` after the problem's own draws (or start a
 /// fresh generator with `init.seed`): a run whose problem draws nothing starts exactly as
@@ -15,6 +16,7 @@ pub fn initial_values(
     init: &InitConfig,
     dtype: Dtype,
     problem: &dyn Problem,
+    project: Projection,
     ctx: &mut RunContext,
 ) -> Result<Vec<Matrix>, (String, String)> {
     let parameters: &[Parameter] = problem.parameters();
@@ -87,7 +89,10 @@ pub fn initial_values(
         .iter()
         .enumerate()
         .map(|(index, m)| {
-            let m = round_to(m, dtype);
+            // The start lies in the constraint set: projected, then the fixed entries zeroed.
+            let m = project
+                .and(problem.projection(index))
+                .of(&round_to(m, dtype));
             match problem.fixed(index) {
                 // Fixed entries start (and stay) at zero.
                 Some(fixed) => Matrix::from_fn(m.rows(), m.cols(), |i, j| {

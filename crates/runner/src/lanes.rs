@@ -62,6 +62,7 @@ impl Experiment {
                 "flush_denormal",
                 config.flush_denormal == mine.flush_denormal,
             ),
+            ("project", config.project == mine.project),
         ];
         if let Some((key, _)) = same.iter().find(|(_, same)| !same) {
             return Err(config.doc.error_at(
@@ -82,8 +83,14 @@ impl Experiment {
             ));
         }
         let mut ctx = RunContext::new(config.dtype, self.device.clone(), config.seed);
-        let start = initial_values(&config.init, config.dtype, self.problem.as_ref(), &mut ctx)
-            .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
+        let start = initial_values(
+            &config.init,
+            config.dtype,
+            self.problem.as_ref(),
+            config.project,
+            &mut ctx,
+        )
+        .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
         Ok(Lane { config, start })
     }
 
@@ -215,6 +222,9 @@ impl Experiment {
             evaluations: 0,
             fixed: (0..self.problem.parameters().len())
                 .map(|i| self.problem.fixed(i).map(<[bool]>::to_vec))
+                .collect(),
+            project: (0..self.problem.parameters().len())
+                .map(|i| c.project.and(self.problem.projection(i)))
                 .collect(),
         };
         let mut optimizer = F::optimizer(c.optimizer.as_ref());
@@ -414,7 +424,11 @@ impl Experiment {
                 &mut lane.objective,
             )
             .with_context(|| format!("optimizer step at iteration {t}"))?;
-        // Fixed entries stay zero whatever the optimizer mixed into them (Muon, Shampoo).
+        // Projected gradient descent: back onto each parameter's constraint set; and fixed
+        // entries stay zero whatever the optimizer mixed into them (Muon, Shampoo).
+        for (p, project) in lane.params.iter_mut().zip(&lane.objective.project) {
+            project.apply(p);
+        }
         crate::transformed::zero_fixed(&lane.objective.fixed, &mut lane.params);
         if let Some(a) = &mut lane.averager {
             a.update(&lane.params);

@@ -21,8 +21,8 @@ use descent_optim::{
 };
 use descent_problems::{
     BuildContext, CholeskyConfig, CompletionConfig, EigenConfig, Footprint, IndicatorConfig,
-    InverseConfig, LinearSystemConfig, LowRankConfig, PolarConfig, Problem, ProblemConfig,
-    ProblemError, QrConfig, RidgeConfig, Shapes, SvdConfig,
+    InverseConfig, LinearSystemConfig, LowRankConfig, NmfConfig, PolarConfig, Problem,
+    ProblemConfig, ProblemError, QrConfig, RidgeConfig, Shapes, SvdConfig,
 };
 use serde::{Serialize, de::DeserializeOwned};
 use toml::Table;
@@ -439,7 +439,8 @@ impl Default for Registry {
             .add_problem::<QrConfig>()
             .add_problem::<EigenConfig>()
             .add_problem::<PolarConfig>()
-            .add_problem::<CompletionConfig>();
+            .add_problem::<CompletionConfig>()
+            .add_problem::<NmfConfig>();
         r
     }
 }

@@ -111,8 +111,14 @@ impl Experiment {
             .map_err(|e| problem_error(&config, e))?;
         let loss = config.loss.build();
         let seed_free = ctx.streams_mut().untouched();
-        let start = initial_values(&config.init, config.dtype, problem.as_ref(), &mut ctx)
-            .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
+        let start = initial_values(
+            &config.init,
+            config.dtype,
+            problem.as_ref(),
+            config.project,
+            &mut ctx,
+        )
+        .map_err(|(key, reason)| config.doc.error_at(&format!("init.{key}"), reason))?;
         let host = match config.gradient {
             GradientKind::Autodiff => None,
             GradientKind::Auto | GradientKind::Analytic => match config.dtype {

@@ -1,7 +1,7 @@
 //! `Transformed`: the objective as the optimizer sees it, the gradient (host or autodiff) after the `[[transform]]` list.
 
 use descent_optim::{Closure, Evaluation, OptimError, Transform};
-use descent_problems::HostObjective;
+use descent_problems::{HostObjective, Projection};
 use descent_tensor::{Real, sum_squares};
 
 use crate::evaluate::Evaluator;
@@ -21,6 +21,9 @@ pub struct Transformed<'a, F> {
     /// Per parameter, the entries held at zero (`Problem::fixed`), where there are any: their
     /// gradient is zeroed in every evaluation.
     pub fixed: Vec<Option<Vec<bool>>>,
+    /// Per parameter, the constraint set the loop projects it onto after every step (the
+    /// problem's own and the config's `project`).
+    pub project: Vec<Projection>,
 }
 
 /// Zero the entries of each buffer that `fixed` marks.

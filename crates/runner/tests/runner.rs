@@ -361,7 +361,7 @@ fn unknown_kinds_list_the_known_ones() {
         &e,
         6,
         "problem.kind",
-        "known kinds: `cholesky`, `completion`, `eigen`, `indicator`, `inverse`, `linear_system`, `lowrank`, `polar`, `qr`, `ridge`, `svd`",
+        "known kinds: `cholesky`, `completion`, `eigen`, `indicator`, `inverse`, `linear_system`, `lowrank`, `nmf`, `polar`, `qr`, `ridge`, `svd`",
     );
 }
 
