@@ -69,6 +69,44 @@ pub fn heatmap_png(m: &Matrix, title: &str) -> anyhow::Result<Vec<u8>> {
     to_png((640, 520), |root| draw_heatmap(root, m, title))
 }
 
+/// The found matrix beside the exact one, two heatmaps on one colour scale (the larger magnitude
+/// of the two), as an SVG document.
+pub fn side_by_side_svg(found: &Matrix, exact: &Matrix, name: &str) -> anyhow::Result<String> {
+    to_svg((1280, 520), |root| {
+        draw_side_by_side(root, found, exact, name)
+    })
+}
+
+/// Draw the picture of [`side_by_side_svg`] as PNG bytes.
+pub fn side_by_side_png(found: &Matrix, exact: &Matrix, name: &str) -> anyhow::Result<Vec<u8>> {
+    to_png((1280, 520), |root| {
+        draw_side_by_side(root, found, exact, name)
+    })
+}
+
+fn draw_side_by_side<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    found: &Matrix,
+    exact: &Matrix,
+    name: &str,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let limit = largest(&blocks(found)).max(largest(&blocks(exact)));
+    let (left, right) = root.split_horizontally(640);
+    draw_scaled(&left, found, &format!("found {name}"), Some(limit))?;
+    draw_scaled(&right, exact, &format!("exact {name}"), Some(limit))
+}
+
+/// The largest magnitude of the drawable entries of `m`.
+fn largest(m: &Matrix) -> f64 {
+    m.data()
+        .iter()
+        .filter(|&&v| drawable(v))
+        .fold(0.0f64, |a, v| a.max(v.abs()))
+}
+
 fn draw_heatmap<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     m: &Matrix,
@@ -77,13 +115,23 @@ fn draw_heatmap<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    draw_scaled(root, m, title, None)
+}
+
+/// The heatmap of `m` with its colour scale running over `[-limit, limit]` (by default `m`'s
+/// own largest magnitude).
+fn draw_scaled<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    m: &Matrix,
+    title: &str,
+    limit: Option<f64>,
+) -> anyhow::Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let shown = blocks(m);
     let (rows, cols) = shown.shape();
-    let limit = shown
-        .data()
-        .iter()
-        .filter(|&&v| drawable(v))
-        .fold(0.0f64, |a, v| a.max(v.abs()));
+    let limit = limit.unwrap_or_else(|| largest(&shown));
     let outside = shown.data().iter().filter(|&&v| !drawable(v)).count();
     let note = (outside > 0).then(|| {
         format!(

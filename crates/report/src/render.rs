@@ -3,7 +3,7 @@
 use descent_tensor::Matrix;
 use serde::{Deserialize, Serialize};
 
-use crate::plot_heatmap::{heatmap_png, heatmap_svg};
+use crate::plot_heatmap::{heatmap_png, heatmap_svg, side_by_side_png, side_by_side_svg};
 use crate::plot_loss::{LossPoint, loss_png, loss_svg_with};
 use crate::plot_modes::{modes_png, modes_svg};
 use crate::plot_singular::{singular_png, singular_svg};
@@ -124,6 +124,15 @@ pub enum Figure {
         /// Its title.
         title: String,
     },
+    /// A found parameter beside the exact one, on one colour scale.
+    SideBySide {
+        /// The found matrix.
+        found: Matrix,
+        /// The exact one.
+        exact: Matrix,
+        /// The parameter's name.
+        name: String,
+    },
     /// A system in two unknowns.
     System {
         /// The m x 2 matrix.
@@ -172,6 +181,7 @@ impl Figure {
                 title,
             } => loss_svg_with(points, reference, title),
             Figure::Heatmap { matrix, title } => heatmap_svg(matrix, title),
+            Figure::SideBySide { found, exact, name } => side_by_side_svg(found, exact, name),
             Figure::System { a, b, exact, path } => system_svg(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_svg(exact, found),
             Figure::Filters(f) => crate::filters_svg(f),
@@ -193,6 +203,7 @@ impl Figure {
                 title,
             } => loss_png(points, reference, title),
             Figure::Heatmap { matrix, title } => heatmap_png(matrix, title),
+            Figure::SideBySide { found, exact, name } => side_by_side_png(found, exact, name),
             Figure::System { a, b, exact, path } => system_png(a, b, *exact, path),
             Figure::Singular { exact, found } => singular_png(exact, found),
             Figure::Filters(f) => crate::filters_png(f),
@@ -275,11 +286,27 @@ pub fn pictures(input: &RenderInput) -> anyhow::Result<Vec<Picture>> {
         if input.problem == "svd" || found.shape() != exact.shape() {
             continue;
         }
-        let file = if input.result.len() == 1 {
-            "error.svg".to_string()
+        let (file, factor) = if input.result.len() == 1 {
+            ("error.svg".to_string(), "found.svg".to_string())
         } else {
-            format!("error_{name}.svg")
+            (format!("error_{name}.svg"), format!("found_{name}.svg"))
         };
+        out.push(Picture::new(
+            factor,
+            format!(
+                "The found {name} beside the exact {name} (from faer), on one colour scale{}",
+                if input.result_note.is_some() {
+                    ", the found one as it is compared"
+                } else {
+                    ""
+                }
+            ),
+            Figure::SideBySide {
+                found: found.clone(),
+                exact: exact.clone(),
+                name: name.clone(),
+            },
+        )?);
         out.push(Picture::new(
             file,
             format!("The final error {name} - exact {name} (exact from faer)"),

@@ -213,7 +213,8 @@ pub fn report_html(input: &RenderInput, pictures: &[Picture]) -> String {
         ));
     }
     for p in pictures.iter().filter(|p| {
-        p.file.starts_with("error")
+        p.file.starts_with("found")
+            || p.file.starts_with("error")
             || p.file == "linear_system.svg"
             || p.file == "singular_values.svg"
     }) {

@@ -65,6 +65,8 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
         "constant lr: no lr axis"
     );
     svg_texts(&out.join("error.svg"));
+    let found = svg_texts(&out.join("found.svg"));
+    assert!(found.iter().any(|t| t == "found X") && found.iter().any(|t| t == "exact X"));
     let html = std::fs::read_to_string(out.join("report.html")).expect("report");
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(
@@ -74,8 +76,8 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
     );
     assert_eq!(
         html.matches("<svg").count(),
-        10,
-        "loss, modes, spectrum, error, 5 checkpoints and the final difference, inline"
+        11,
+        "loss, modes, spectrum, found beside exact, error, 5 checkpoints and the final difference, inline"
     );
     // modes.svg: the notebook's four directions, the slowest shrinking by 1 - 0.4605 / 8 = 0.942
     // per iteration, the fastest by 1 - 0.4605 * 2 = 0.079.
@@ -111,6 +113,41 @@ fn diag4_writes_the_loss_curve_the_difference_heatmaps_the_error_and_the_report(
         html.contains("kind = &quot;sgd&quot;"),
         "the config, escaped"
     );
+    std::fs::remove_dir_all(out).ok();
+}
+
+/// Every parameter is drawn beside its exact value on one scale: qr's R (3 x 3), found and exact,
+/// each cell written, the exact cells those of faer's QR signed with R's diagonal positive.
+#[test]
+fn each_factor_is_drawn_beside_the_exact_one() {
+    let out = run("qr", "qr", &[]);
+    for name in ["Q", "R"] {
+        let texts = svg_texts(&out.join(format!("found_{name}.svg")));
+        assert!(
+            texts.iter().any(|t| *t == format!("found {name}"))
+                && texts.iter().any(|t| *t == format!("exact {name}")),
+            "{texts:?}"
+        );
+    }
+    let a = descent_tensor::Matrix::from_rows(&[
+        vec![3.0, 1.0, 0.0],
+        vec![1.0, 2.0, 1.0],
+        vec![0.0, 1.0, 1.0],
+        vec![1.0, 0.0, 2.0],
+    ])
+    .expect("A");
+    let (_, r) = descent_tensor::exact::qr(&a).expect("qr");
+    let texts = svg_texts(&out.join("found_R.svg"));
+    for v in r.data() {
+        // Each value twice: found (converged to 1e-10) and exact.
+        let cell = format!("{v:.2}");
+        assert!(
+            texts.iter().filter(|t| **t == cell).count() >= 2,
+            "{cell} in {texts:?}"
+        );
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).expect("report");
+    assert!(html.contains("The found R beside the exact R"));
     std::fs::remove_dir_all(out).ok();
 }
 
