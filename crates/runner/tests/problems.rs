@@ -799,10 +799,10 @@ proptest! {
 
     /// Random symmetric A up to 8 x 8 with eigenvalues from 3 down by gaps of 0.4 to 1 (negative
     /// ones included, so the Gershgorin shift is exercised), either end, either method (sse, f64):
-    /// heavy-ball SGD on Brockett's cost from a small random start, L-BFGS on the reconstruction
-    /// from a start with lambda on the wanted side of the shift, reach faer's eigenpairs within
-    /// 1e-6 (eigenvectors up to sign, and length for brockett; eigenvalues as lambda or Rayleigh
-    /// quotients).
+    /// heavy-ball SGD on Brockett's cost from a small random start reaches faer's eigenpairs within
+    /// 1e-6, L-BFGS on the reconstruction from a start with lambda on the wanted side of the shift
+    /// within 1e-5 (eigenvectors up to sign, and length for brockett; eigenvalues as lambda or
+    /// Rayleigh quotients).
     #[test]
     fn eigen_reaches_the_faer_eigenpairs(
         n in 1usize..=8,
@@ -823,19 +823,21 @@ proptest! {
         let (which, method) = (if smallest { "smallest" } else { "largest" }, if brockett { "brockett" } else { "reconstruction" });
         // Brockett: heavy-ball SGD, its step from the largest eigenvalue mu of the shifted matrix M
         // (the Hessian's scale is about 2 k mu + 8 (1 + k mu / 2)). The reconstruction has slow
-        // directions (heavy-ball SGD needs some 30,000 steps at n = 7 for 1e-6); L-BFGS gets
-        // there in 2,000; it starts with lambda on the wanted side of the shift (its spurious minima lie
-        // beyond it).
+        // directions (heavy-ball SGD needs some 30,000 steps at n = 7 for 1e-6), so L-BFGS; its
+        // line search compares values of a cost whose minimum is not 0 (M's other eigenvalues),
+        // which stalls it at about sqrt(eps f* / h) from the answer: a few 1e-6 at n = 8, whence
+        // the 1e-5 below. It starts with lambda on the wanted side of the shift (its spurious
+        // minima lie beyond it).
         let which_end = if smallest { descent_problems::Which::Smallest } else { descent_problems::Which::Largest };
         let mu = d[0].abs().max(d[n - 1].abs()) + descent_problems::gershgorin_shift(&a, which_end).abs();
         let setup = if brockett {
             format!("[init]\nkind = \"normal\"\nstd = 0.3\n[optimizer]\nkind = \"sgd\"\nlr = {:?}\nmomentum = 0.9\n", 1.0 / (6.0 * k as f64 * mu + 8.0))
         } else {
-            "[init]\nkind = \"uniform\"\nlow = 0.1\nhigh = 0.5\n[optimizer]\nkind = \"lbfgs\"\nlr = 1.0\nline_search_fn = \"strong_wolfe\"\ntolerance_grad = 1e-14\ntolerance_change = 1e-30\n".to_string()
+            "[init]\nkind = \"uniform\"\nlow = 0.1\nhigh = 0.5\n[optimizer]\nkind = \"lbfgs\"\nlr = 1.0\nhistory_size = 100\nline_search_fn = \"strong_wolfe\"\ntolerance_grad = 1e-14\ntolerance_change = 1e-30\n".to_string()
         };
         let text = format!(
             "seed = {seed}\niterations = {}\nlog_every = 0\ndtype = \"f64\"\n[loss]\nkind = \"sse\"\n{setup}[problem]\nkind = \"eigen\"\nmatrix = {}\nk = {k}\nwhich = \"{which}\"\nmethod = \"{method}\"\n",
-            if brockett { 5000 } else { 2000 },
+            if brockett { 5000 } else { 1500 },
             rows(&a)
         );
         let (_, result, e) = run(&text);
@@ -849,7 +851,8 @@ proptest! {
         let sorted: Vec<f64> = order.iter().map(|&j| values[j]).collect();
         let wanted: Vec<usize> = if smallest { (0..k).map(|j| n - 1 - j).collect() } else { (0..k).collect() };
         let err = eigen_error(&a, &wanted, &v, &sorted);
-        prop_assert!(err < 1e-6, "error {err} ({:?})", e.problem.facts(&e.start, &result));
+        let tolerance = if brockett { 1e-6 } else { 1e-5 };
+        prop_assert!(err < tolerance, "error {err} ({:?})", e.problem.facts(&e.start, &result));
     }
 
     /// Random A up to 8 x 8 with m >= n and singular values in [1, 3]: L-BFGS (strong Wolfe, sse,
