@@ -14,6 +14,8 @@ mod adam;
 mod adamax;
 mod asgd;
 mod average;
+#[cfg(feature = "candle-nn")]
+mod candle_optimizer;
 mod chained;
 mod clip_norm;
 mod clip_value;
@@ -70,6 +72,8 @@ pub use adam::{Adam, AdamConfig, AdamWConfig};
 pub use adamax::{Adamax, AdamaxConfig};
 pub use asgd::{Asgd, AsgdConfig};
 pub use average::{AverageConfig, AverageKind, Averager};
+#[cfg(feature = "candle-nn")]
+pub use candle_optimizer::{DescentOptimizer, Parts};
 pub use chained::{Chained, ChainedConfig};
 pub use clip_norm::{ClipNorm, ClipNormConfig};
 pub use clip_value::{ClipValue, ClipValueConfig};

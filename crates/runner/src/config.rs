@@ -381,29 +381,7 @@ impl Config {
             key: key.to_string(),
             reason,
         };
-        let mut table: Table = toml::from_str(text).map_err(|e| {
-            let span = e.span();
-            let line = span
-                .clone()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            // The key a duplicate-key error points at (`kind`, or a table header `[problem]`).
-            let key = span
-                .and_then(|s| text.get(s))
-                .filter(|_| e.message().starts_with("duplicate key"))
-                .map(|k| {
-                    k.trim()
-                        .trim_matches(['[', ']'])
-                        .trim()
-                        .trim_matches('"')
-                        .to_string()
-                })
-                .unwrap_or_default();
-            err(
-                line.map_or(Origin::Unknown, Origin::Line),
-                &key,
-                format!("invalid TOML: {}", e.message()),
-            )
-        })?;
+        let mut table = parse_toml(file, text)?;
         if let Some(dir) = file.parent() {
             relative_to(dir, &mut table);
         }
@@ -579,9 +557,42 @@ impl Config {
     }
 }
 
+/// Parse `text` as TOML; a syntax error names `file` and the line.
+pub(crate) fn parse_toml(file: &Path, text: &str) -> Result<Table, ConfigError> {
+    let err = |origin, key: &str, reason: String| ConfigError {
+        file: file.to_path_buf(),
+        origin,
+        key: key.to_string(),
+        reason,
+    };
+    toml::from_str(text).map_err(|e| {
+        let span = e.span();
+        let line = span
+            .clone()
+            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        // The key a duplicate-key error points at (`kind`, or a table header `[problem]`).
+        let key = span
+            .and_then(|s| text.get(s))
+            .filter(|_| e.message().starts_with("duplicate key"))
+            .map(|k| {
+                k.trim()
+                    .trim_matches(['[', ']'])
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+            .unwrap_or_default();
+        err(
+            line.map_or(Origin::Unknown, Origin::Line),
+            &key,
+            format!("invalid TOML: {}", e.message()),
+        )
+    })
+}
+
 /// Check that the schedule fits the run (its keys against `iterations`) and, when it cycles the
 /// momentum, that the optimizer has one.
-fn check_schedule(
+pub(crate) fn check_schedule(
     doc: &Document,
     optimizer: &dyn OptimizerFactory,
     schedule: &dyn ScheduleFactory,
@@ -693,7 +704,16 @@ pub struct Document {
 }
 
 impl Document {
-    fn part<T: ?Sized>(
+    /// The document of `text`, read from `file`, without overrides.
+    pub(crate) fn new(file: &Path, text: &str) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            text: text.to_string(),
+            overrides: Vec::new(),
+        }
+    }
+
+    pub(crate) fn part<T: ?Sized>(
         &self,
         name: &str,
         mut table: Table,

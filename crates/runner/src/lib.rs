@@ -13,6 +13,7 @@ macro_rules! say {
     };
 }
 
+mod candle_parts;
 mod config;
 mod console;
 mod context;
@@ -42,6 +43,7 @@ mod transformed;
 
 use std::path::{Path, PathBuf};
 
+pub use candle_parts::{candle_parts_f32, candle_parts_f64};
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
 pub use console::{Console, format_matrix, say, sci};
 pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
