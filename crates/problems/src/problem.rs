@@ -121,7 +121,7 @@ pub trait Problem: Send + Sync {
         None
     }
     /// The constraint set of parameter `index`, which the run projects the start onto and the
-    /// parameters after every optimizer step (`nmf`'s factors: [`Projection::Nonnegative`]). A
+    /// parameters after every optimizer step (`nmf`'s factors: [`crate::Projection::Nonnegative`]). A
     /// config's top-level `project` can add one to any problem. Default: none.
     fn projection(&self, index: usize) -> crate::Projection {
         let _ = index;
