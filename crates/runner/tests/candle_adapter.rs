@@ -17,12 +17,14 @@ use descent_tensor::{ConstSide, Matrix, matmul_const};
 #[derive(Default)]
 struct Kept {
     losses: Vec<f64>,
+    lrs: Vec<f64>,
     result: Vec<Matrix>,
 }
 
 impl Observer for Kept {
     fn record(&mut self, r: &Record) -> anyhow::Result<()> {
         self.losses.push(r.loss);
+        self.lrs.push(r.lr);
         Ok(())
     }
     fn finish(&mut self, _s: &Summary, result: &[(String, Matrix)]) -> anyhow::Result<()> {
@@ -53,7 +55,7 @@ fn candle_loop(
     iterations: usize,
     optimizer: &str,
     closure: bool,
-) -> (Vec<f64>, Vec<f64>) {
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
     let text = format!("iterations = {iterations}\nseed = 314\n{optimizer}");
     let device = Device::Cpu;
     let dt = if dtype == "f32" {
@@ -79,11 +81,12 @@ fn candle_loop(
         // descent's mse: torch's `((X @ A - I) ** 2).mean()`, in torch's summation order.
         Mse.loss(&matmul_const(x.as_tensor(), &a, ConstSide::Right)?, &i)
     };
-    let mut losses = Vec::new();
+    let (mut losses, mut lrs) = (Vec::new(), Vec::new());
     macro_rules! drive {
         ($opt:expr) => {{
             let mut opt = $opt;
             for _ in 0..iterations {
+                lrs.push(opt.learning_rate());
                 if closure {
                     losses.push(opt.step_with_closure(&loss).expect("step"));
                 } else {
@@ -114,12 +117,13 @@ fn candle_loop(
         .and_then(|t| t.flatten_all())
         .and_then(|t| t.to_vec1::<f64>())
         .expect("X");
-    (losses, final_x)
+    (losses, lrs, final_x)
 }
 
 fn same_bits(dtype: &str, iterations: usize, optimizer: &str, closure: bool) {
     let (e, kept) = descent_loop(dtype, iterations, optimizer);
-    let (losses, x) = candle_loop(&e, dtype, iterations, optimizer, closure);
+    let (losses, lrs, x) = candle_loop(&e, dtype, iterations, optimizer, closure);
+    assert_eq!(lrs, kept.lrs, "{optimizer}: the learning rates");
     assert_eq!(losses.len(), kept.losses.len(), "{optimizer}");
     for (t, (a, b)) in losses.iter().zip(&kept.losses).enumerate() {
         assert_eq!(
@@ -265,4 +269,42 @@ fn a_variable_of_the_wrong_dtype_is_an_error() {
         .err()
         .expect("refused");
     assert!(err.to_string().contains("dtype"), "{err}");
+}
+
+/// `set_learning_rate` fixes the rate from then on, in place of the schedule's: Adam under a
+/// cosine schedule set to 0.05 takes the steps of Adam at a constant 0.05.
+#[test]
+fn set_learning_rate_replaces_the_schedule() {
+    let registry = Registry::default();
+    let run = |config: &str, fixed: Option<f64>| -> Vec<f32> {
+        let x = Var::from_slice(&[0.5f32, -0.2, 0.1, 0.9], (2, 2), &Device::Cpu).expect("x");
+        let parts = candle_parts_f32(Path::new("t.toml"), config, &registry).expect("parts");
+        let mut opt = DescentOptimizer::new(vec![x.clone()], parts).expect("optimizer");
+        if let Some(lr) = fixed {
+            opt.set_learning_rate(lr);
+            assert_eq!(opt.learning_rate(), lr);
+        }
+        for _ in 0..20 {
+            let loss = x.as_tensor().sqr().and_then(|t| t.sum_all()).expect("loss");
+            opt.backward_step(&loss).expect("step");
+        }
+        x.as_tensor()
+            .flatten_all()
+            .and_then(|t| t.to_vec1::<f32>())
+            .expect("x")
+    };
+    let constant = run(
+        "iterations = 20\n[optimizer]\nkind = \"adam\"\nlr = 0.05\n",
+        None,
+    );
+    let scheduled = run(
+        "iterations = 20\n[optimizer]\nkind = \"adam\"\nlr = 0.1\n[schedule]\nkind = \"cosine\"\n",
+        Some(0.05),
+    );
+    let unset = run(
+        "iterations = 20\n[optimizer]\nkind = \"adam\"\nlr = 0.1\n[schedule]\nkind = \"cosine\"\n",
+        None,
+    );
+    assert_eq!(constant, scheduled);
+    assert_ne!(constant, unset, "the schedule's own rates differ");
 }
