@@ -8,6 +8,7 @@ use descent_tensor::{DeviceKind, Dtype, MatrixSource, RngKind};
 use serde::{Deserialize, Serialize};
 use toml::Table;
 
+use crate::context::GivenMatrices;
 use crate::error::{ConfigError, Origin};
 use crate::locate::line_of;
 use crate::memory::MemoryLimit;
@@ -345,6 +346,9 @@ pub struct Config {
     pub average: Option<AverageConfig>,
     /// Where the config came from, for locating errors found later (e.g. while building the problem).
     pub doc: Document,
+    /// The matrices handed over in memory for `{ given = NAME }` sources (none unless a program
+    /// sets them, as `descent.run(..., matrices=...)` does through [`crate::RunOptions`]).
+    pub given: GivenMatrices,
 }
 
 impl std::fmt::Debug for Config {
@@ -553,6 +557,7 @@ impl Config {
             project: raw.project,
             init: raw.init,
             doc,
+            given: GivenMatrices::default(),
         })
     }
 }

@@ -1,6 +1,8 @@
 //! `RunContext`: the runner's side of building a problem (dtype, device, random streams, reading matrix files).
 
+use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use candle_core::Device;
 use descent_problems::{BuildContext, ProblemError, Shapes};
@@ -10,14 +12,20 @@ use crate::npy::{npy_header, read_npy_data};
 use crate::regular::open_regular;
 use descent_tensor::{Dtype, Matrix, MatrixSource, RandomStreams, check_file_matrix};
 
-/// What a problem config builds in: the run's dtype, device and random streams, and the memory
-/// limit every matrix is checked against before it is drawn or read; matrices are resolved here.
+/// The matrices a program hands a run in memory, by the name a `{ given = NAME }` source uses
+/// (`descent.run(..., matrices=...)` in Python names them by their config key, `problem.matrix`).
+pub type GivenMatrices = Arc<BTreeMap<String, Matrix>>;
+
+/// What a problem config builds in: the run's dtype, device and random streams, the matrices given
+/// in memory, and the memory limit every matrix is checked against before it is drawn or read;
+/// matrices are resolved here.
 #[derive(Debug)]
 pub struct RunContext {
     dtype: Dtype,
     device: Device,
     streams: RandomStreams,
     limit: u64,
+    given: GivenMatrices,
 }
 
 /// Bytes per entry of a matrix as the run holds it while it is built: as drawn or read, rounded to
@@ -32,7 +40,30 @@ impl RunContext {
             device,
             streams: RandomStreams::new(seed as u64),
             limit: u64::MAX,
+            given: GivenMatrices::default(),
         }
+    }
+
+    /// The same context, resolving `{ given = NAME }` sources from `given`.
+    pub fn with_given(mut self, given: GivenMatrices) -> Self {
+        self.given = given;
+        self
+    }
+
+    /// The matrix given as `name`, or why there is none.
+    fn given(&self, name: &str) -> Result<&Matrix, String> {
+        self.given.get(name).ok_or_else(|| {
+            let names: Vec<String> = self.given.keys().map(|k| format!("`{k}`")).collect();
+            format!(
+                "no matrix is given as `{name}` ({}); `given` sources are handed over in memory, \
+                 e.g. by `descent.run(config, matrices={{\"{name}\": array}})` in Python",
+                if names.is_empty() {
+                    "none is given".to_string()
+                } else {
+                    format!("given: {}", names.join(", "))
+                }
+            )
+        })
     }
 
     /// The same context, refusing any matrix that would need more than `bytes`.
@@ -52,6 +83,7 @@ impl RunContext {
         let shape = match source {
             MatrixSource::Npy(path) => npy_header(path)?.matrix_shape(),
             MatrixSource::Csv(path) => csv_shape(path, self.limit)?,
+            MatrixSource::Given(name) => self.given(name)?.shape(),
             other => other.shape().unwrap_or((0, 0)),
         };
         let bytes = descent_problems::entries(&[shape.0, shape.1]).saturating_mul(BYTES_PER_ENTRY);
@@ -74,6 +106,11 @@ impl RunContext {
         match source {
             MatrixSource::Npy(path) => read_npy(path),
             MatrixSource::Csv(path) => read_csv(path),
+            MatrixSource::Given(name) => {
+                let m = self.given(name)?.clone();
+                check_file_matrix(&m).map_err(|e| format!("the matrix given as `{name}`: {e}"))?;
+                Ok(m)
+            }
             other => other
                 .build(&mut self.streams, self.dtype)
                 .map_err(|e| e.to_string()),

@@ -178,15 +178,18 @@ impl RunFiles {
         &self.dir
     }
 
-    /// The names of the result files for these parameters.
-    pub fn result_names(result: &[(String, Matrix)]) -> Vec<String> {
-        if result.len() == 1 {
+    /// The names of the result files of these parameters (by name).
+    pub fn result_names<S: AsRef<str>>(result: &[(S, Matrix)]) -> Vec<String> {
+        Self::result_files(result.iter().map(|(name, _)| name.as_ref()))
+    }
+
+    /// The result file of each parameter named: `result.npy` for one, `result_<name>.npy` each
+    /// for several.
+    pub fn result_files<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> Vec<String> {
+        if names.len() == 1 {
             vec!["result.npy".into()]
         } else {
-            result
-                .iter()
-                .map(|(name, _)| format!("result_{name}.npy"))
-                .collect()
+            names.map(|name| format!("result_{name}.npy")).collect()
         }
     }
 }

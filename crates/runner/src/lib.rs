@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 pub use candle_parts::{candle_parts_f32, candle_parts_f64};
 pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
 pub use console::{Console, format_matrix, say, sci};
-pub use context::{RunContext, read_csv, read_npy, read_npy_any, round_to};
+pub use context::{GivenMatrices, RunContext, read_csv, read_npy, read_npy_any, round_to};
 pub use descent_report::{
     CheckpointData, LossPoint, Picture, RenderInput, escape, heatmap_png, heatmap_svg, loss_png,
     loss_svg, modes_png, modes_svg, pictures, report_html, singular_png, singular_svg,
@@ -86,6 +86,10 @@ const LONG_BUILD_BYTES: u128 = 1 << 30;
 pub struct RunOptions {
     /// `--set key=value` overrides, in order.
     pub sets: Vec<String>,
+    /// Matrices handed over in memory, by the config key they fill (`problem.matrix`): each key
+    /// is set to `{ given = "KEY" }` after `sets`, and the run reads the matrix from here instead
+    /// of a file (what `descent.run(..., matrices=...)` does in Python).
+    pub matrices: GivenMatrices,
     /// Run directory (`--out`); default: the next free `runs_root/<name>/NNN`.
     pub out: Option<PathBuf>,
     /// Where default run directories go (`runs`).
@@ -105,6 +109,7 @@ impl Default for RunOptions {
     fn default() -> Self {
         Self {
             sets: Vec::new(),
+            matrices: GivenMatrices::default(),
             out: None,
             runs_root: PathBuf::from("runs"),
             quiet: false,
@@ -122,6 +127,9 @@ pub struct RunOutcome {
     pub summary: Summary,
     /// The run directory.
     pub dir: PathBuf,
+    /// Each parameter's name and the file in `dir` that holds its final value (`result.npy`, or
+    /// `result_<name>.npy` when there are several).
+    pub results: Vec<(String, String)>,
 }
 
 /// Load, validate and run the config at `path` with the parts of `registry`, writing the run's files.
@@ -134,7 +142,26 @@ pub fn run_file(
     options: &RunOptions,
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
-    let config = Config::load(path, &options.sets, registry)?;
+    let mut sets = options.sets.clone();
+    for key in options.matrices.keys() {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                origin: Origin::Unknown,
+                key: key.clone(),
+                reason: "a given matrix's key is a dotted config key such as `problem.matrix`"
+                    .into(),
+            }
+            .into());
+        }
+        sets.push(format!("{key}={{ given = \"{key}\" }}"));
+    }
+    let mut config = Config::load(path, &sets, registry)?;
+    config.given = options.matrices.clone();
     if !options.quiet
         && let Some(estimate) = Experiment::estimate(&config)?
         && (estimate.instances >= LONG_BUILD_INSTANCES || estimate.bytes >= LONG_BUILD_BYTES)
@@ -170,6 +197,18 @@ pub fn run_experiment(
     let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml(), c.metrics_every)?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
     let mut pictures = Pictures::new(dir.clone(), c.resolved_toml(), options.png);
+    let parameters = experiment.problem.parameters();
+    let results = parameters
+        .iter()
+        .map(|p| p.name.clone())
+        .zip(RunFiles::result_files(
+            parameters.iter().map(|p| p.name.as_str()),
+        ))
+        .collect();
     let summary = experiment.run(&mut [&mut console, &mut files, &mut pictures])?;
-    Ok(RunOutcome { summary, dir })
+    Ok(RunOutcome {
+        summary,
+        dir,
+        results,
+    })
 }

@@ -59,7 +59,9 @@ impl Experiment {
             .device
             .candle()
             .map_err(|e| config.doc.error_at("device", e.to_string()))?;
-        let mut shapes = RunContext::new(config.dtype, device, config.seed).with_limit(limit);
+        let mut shapes = RunContext::new(config.dtype, device, config.seed)
+            .with_limit(limit)
+            .with_given(config.given.clone());
         let footprint = config
             .problem
             .footprint(&mut shapes)
@@ -104,7 +106,9 @@ impl Experiment {
             .candle()
             .map_err(|e| config.doc.error_at("device", e.to_string()))?;
         let limit = config.max_memory.bytes(available_bytes());
-        let mut ctx = RunContext::new(config.dtype, device.clone(), config.seed).with_limit(limit);
+        let mut ctx = RunContext::new(config.dtype, device.clone(), config.seed)
+            .with_limit(limit)
+            .with_given(config.given.clone());
         let problem = config
             .problem
             .build(&mut ctx)

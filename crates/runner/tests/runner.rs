@@ -626,3 +626,49 @@ fn host_gradient_of_diag4_is_torchs_bit_for_bit_for_all_100_steps() {
         assert_eq!(bits(&grads[0]), bits(&torch_grad(&x)), "x = {x:?}");
     }
 }
+
+#[test]
+fn a_given_matrix_runs_as_the_same_matrix_written_in_the_config() {
+    let (written, given) = (temp_dir("given-written"), temp_dir("given-memory"));
+    let registry = Registry::default();
+    run_file(&diag4(), &quiet(&written, &[]), &registry).expect("run from the config");
+    let matrices = std::collections::BTreeMap::from([(
+        "problem.matrix".to_string(),
+        Matrix::diag(&[1.0, 2.0, 3.0, 4.0]),
+    )]);
+    let options = RunOptions {
+        matrices: std::sync::Arc::new(matrices),
+        ..quiet(&given, &[])
+    };
+    let outcome = run_file(&diag4(), &options, &registry).expect("run from memory");
+    assert_eq!(
+        outcome.results,
+        [("X".to_string(), "result.npy".to_string())]
+    );
+    for file in ["metrics.csv", "result.npy"] {
+        let read = |dir: &Path| std::fs::read(dir.join(file)).expect(file);
+        assert_eq!(read(&written), read(&given), "{file} differs");
+    }
+    let config = std::fs::read_to_string(given.join("config.toml")).expect("config.toml");
+    assert!(
+        config.contains("given = \"problem.matrix\""),
+        "config.toml does not say where the matrix came from:\n{config}"
+    );
+    std::fs::remove_dir_all(written).ok();
+    std::fs::remove_dir_all(given).ok();
+}
+
+#[test]
+fn a_given_source_without_its_matrix_is_a_config_error_naming_the_key() {
+    let out = temp_dir("given-missing");
+    let e = run_file(
+        &diag4(),
+        &quiet(&out, &["problem.matrix={ given = \"A\" }"]),
+        &Registry::default(),
+    )
+    .expect_err("no matrix was given");
+    let e = e.downcast::<ConfigError>().expect("a config error");
+    assert_eq!(e.key, "problem.matrix");
+    assert!(e.reason.contains("no matrix is given as `A`"), "{e}");
+    assert!(!out.exists(), "a refused config must write nothing");
+}

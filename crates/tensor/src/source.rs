@@ -2,7 +2,8 @@
 //!
 //! This is data plus the draws. [`MatrixSource::build`] makes every source that needs no file; the
 //! file-backed ones (`npy`, `csv`) are read by the runner, which does the I/O, and only their
-//! contents are checked here ([`check_file_matrix`]).
+//! contents are checked here ([`check_file_matrix`]); so are the `given` ones, which the program
+//! running the config hands over in memory (a numpy array from Python).
 
 use std::path::PathBuf;
 
@@ -74,6 +75,9 @@ pub enum MatrixSource {
     Npy(PathBuf),
     /// A `.csv` file of numbers, one row per line, no header, relative to the config file.
     Csv(PathBuf),
+    /// A matrix the program running the config holds in memory, by name: `{ given =
+    /// "problem.matrix" }` (what `descent.run(..., matrices={"problem.matrix": array})` writes).
+    Given(String),
 }
 
 impl MatrixSource {
@@ -127,20 +131,25 @@ impl MatrixSource {
                     path.display()
                 )));
             }
+            Self::Given(name) => {
+                return Err(TensorError::Invalid(format!(
+                    "the matrix given as `{name}` is held by the runner"
+                )));
+            }
         };
         check_file_matrix(&m)?;
         Ok(m)
     }
 
     /// The shape `(rows, cols)` this source builds, known without drawing or allocating anything;
-    /// `None` for the file sources, whose shape is in the file (the runner reads it).
+    /// `None` for the file and given sources, whose shape the runner knows.
     pub fn shape(&self) -> Option<(usize, usize)> {
         match self {
             Self::Rows(rows) => Some((rows.len(), rows.first().map_or(0, Vec::len))),
             Self::Diag(d) | Self::RotatedDiag { diag: d, .. } => Some((d.len(), d.len())),
             Self::Identity(n) | Self::Spd { n, .. } => Some((*n, *n)),
             Self::Uniform { shape, .. } | Self::Normal { shape, .. } => Some((shape[0], shape[1])),
-            Self::Npy(_) | Self::Csv(_) => None,
+            Self::Npy(_) | Self::Csv(_) | Self::Given(_) => None,
         }
     }
 
@@ -193,6 +202,8 @@ struct RawSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     csv: Option<PathBuf>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    given: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     low: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     high: Option<f64>,
@@ -210,7 +221,7 @@ struct RawSource {
 
 /// The keys that say what a source is.
 const KINDS: &str =
-    "`rows`, `diag`, `identity`, `uniform`, `normal`, `spd`, `rotated_diag`, `npy`, `csv`";
+    "`rows`, `diag`, `identity`, `uniform`, `normal`, `spd`, `rotated_diag`, `npy`, `csv`, `given`";
 
 impl TryFrom<RawSource> for MatrixSource {
     type Error = String;
@@ -226,6 +237,7 @@ impl TryFrom<RawSource> for MatrixSource {
             ("rotated_diag", raw.rotated_diag.is_some()),
             ("npy", raw.npy.is_some()),
             ("csv", raw.csv.is_some()),
+            ("given", raw.given.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, p)| p.then_some(k))
@@ -333,6 +345,7 @@ impl TryFrom<RawSource> for MatrixSource {
                 Self::RotatedDiag { diag, random }
             }
             "npy" => Self::Npy(raw.npy.unwrap_or_default()),
+            "given" => Self::Given(raw.given.unwrap_or_default()),
             _ => Self::Csv(raw.csv.unwrap_or_default()),
         })
     }
@@ -407,6 +420,10 @@ impl From<MatrixSource> for RawSource {
             },
             MatrixSource::Csv(p) => Self {
                 csv: Some(p),
+                ..Self::default()
+            },
+            MatrixSource::Given(name) => Self {
+                given: Some(name),
                 ..Self::default()
             },
         }
