@@ -292,6 +292,16 @@ fn constant() -> Table {
     part("constant")
 }
 
+/// The text of the config file `file`, or a config error saying why it cannot be read.
+pub(crate) fn read_config(file: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(file).map_err(|e| ConfigError {
+        file: file.to_path_buf(),
+        origin: Origin::Unknown,
+        key: String::new(),
+        reason: format!("cannot read the config: {e}"),
+    })
+}
+
 /// A config, validated and resolved: every part parsed by its kind, every default filled in.
 pub struct Config {
     /// The config file it came from.
@@ -363,13 +373,7 @@ impl std::fmt::Debug for Config {
 impl Config {
     /// Read `file`, apply `--set` overrides, and resolve it against `registry`.
     pub fn load(file: &Path, sets: &[String], registry: &Registry) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(file).map_err(|e| ConfigError {
-            file: file.to_path_buf(),
-            origin: Origin::Unknown,
-            key: String::new(),
-            reason: format!("cannot read the config: {e}"),
-        })?;
-        Self::from_text(file, &text, sets, registry)
+        Self::from_text(file, &read_config(file)?, sets, registry)
     }
 
     /// Resolve a config given as text (`file` names it in messages and sets the default name).

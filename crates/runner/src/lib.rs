@@ -142,26 +142,19 @@ pub fn run_file(
     options: &RunOptions,
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
-    let mut sets = options.sets.clone();
-    for key in options.matrices.keys() {
-        if key.is_empty()
-            || !key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        {
-            return Err(ConfigError {
-                file: path.to_path_buf(),
-                origin: Origin::Unknown,
-                key: key.clone(),
-                reason: "a given matrix's key is a dotted config key such as `problem.matrix`"
-                    .into(),
-            }
-            .into());
-        }
-        sets.push(format!("{key}={{ given = \"{key}\" }}"));
-    }
-    let mut config = Config::load(path, &sets, registry)?;
-    config.given = options.matrices.clone();
+    let text = config::read_config(path)?;
+    run_text(path, &text, options, registry)
+}
+
+/// [`run_file`] of a config given as text: `path` names it in messages and run files, and
+/// relative matrix files are found from its folder.
+pub fn run_text(
+    path: &Path,
+    text: &str,
+    options: &RunOptions,
+    registry: &Registry,
+) -> anyhow::Result<RunOutcome> {
+    let config = load_config(path, text, options, registry)?;
     if !options.quiet
         && let Some(estimate) = Experiment::estimate(&config)?
         && (estimate.instances >= LONG_BUILD_INSTANCES || estimate.bytes >= LONG_BUILD_BYTES)
@@ -182,6 +175,36 @@ pub fn run_file(
         options.out.as_deref(),
     )?;
     run_experiment(experiment, dir, options)
+}
+
+/// Resolve a config given as text with the `sets` and the given `matrices` of `options` (each
+/// matrix's key set to `{ given = "KEY" }` after the sets): what [`run_text`] runs.
+pub fn load_config(
+    path: &Path,
+    text: &str,
+    options: &RunOptions,
+    registry: &Registry,
+) -> Result<Config, ConfigError> {
+    let mut sets = options.sets.clone();
+    for key in options.matrices.keys() {
+        if key.is_empty()
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        {
+            return Err(ConfigError {
+                file: path.to_path_buf(),
+                origin: Origin::Unknown,
+                key: key.clone(),
+                reason: "a given matrix's key is a dotted config key such as `problem.matrix`"
+                    .into(),
+            });
+        }
+        sets.push(format!("{key}={{ given = \"{key}\" }}"));
+    }
+    let mut config = Config::from_text(path, text, &sets, registry)?;
+    config.given = options.matrices.clone();
+    Ok(config)
 }
 
 /// Run a built experiment into the fresh run directory `dir` with the console, the files and the
