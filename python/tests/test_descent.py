@@ -138,7 +138,10 @@ def test_a_numpy_matrix_runs_as_the_same_matrix_through_an_npy_file(dtype, tmp_p
     from_memory = descent.run(INVERSE, matrices={"problem.matrix": a}, out=tmp_path / "memory")
     for name in ["metrics.csv", "result.npy"]:
         assert (from_file.dir / name).read_bytes() == (from_memory.dir / name).read_bytes(), name
-    assert 'given = "problem.matrix"' in from_memory.config
+    # The matrix is kept with the run, which re-runs from its directory alone.
+    assert f'npy = "{from_memory.dir / "given_problem.matrix.npy"}"' in from_memory.config
+    again = descent.run(from_memory.dir / "config.toml", out=tmp_path / "again")
+    assert (again.dir / "metrics.csv").read_bytes() == (from_file.dir / "metrics.csv").read_bytes()
     # And the linear system's right-hand side.
     b = np.arange(1.0, 6.0).astype(dtype)
     np.save(tmp_path / "b.npy", b)

@@ -58,7 +58,8 @@ pub fn write_atomic(
         .with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// [`write_atomic`] of a buffer, synced before the rename.
+pub(crate) fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     write_atomic(path, |tmp| {
         let mut f = fs::File::create(tmp)?;
         f.write_all(bytes)?;

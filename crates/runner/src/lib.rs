@@ -20,6 +20,7 @@ mod context;
 mod error;
 mod evaluate;
 mod files;
+mod given;
 mod hint;
 mod init;
 mod lanes;
@@ -217,9 +218,10 @@ pub fn run_experiment(
     experiment.interrupt = options.interrupt.clone();
     experiment.terminate = options.terminate.clone();
     let c = &experiment.config;
-    let mut files = RunFiles::new(dir.clone(), c.dtype, &c.resolved_toml(), c.metrics_every)?;
+    let resolved = given::keep_given(&dir, c)?;
+    let mut files = RunFiles::new(dir.clone(), c.dtype, &resolved, c.metrics_every)?;
     let mut console = Console::new(options.quiet, Some(dir.clone()), c.iterations);
-    let mut pictures = Pictures::new(dir.clone(), c.resolved_toml(), options.png);
+    let mut pictures = Pictures::new(dir.clone(), resolved, options.png);
     let parameters = experiment.problem.parameters();
     let results = parameters
         .iter()

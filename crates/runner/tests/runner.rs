@@ -649,13 +649,23 @@ fn a_given_matrix_runs_as_the_same_matrix_written_in_the_config() {
         let read = |dir: &Path| std::fs::read(dir.join(file)).expect(file);
         assert_eq!(read(&written), read(&given), "{file} differs");
     }
+    // The matrix is kept in the run directory, and config.toml names it: the run re-runs (and
+    // redraws) from its directory alone.
     let config = std::fs::read_to_string(given.join("config.toml")).expect("config.toml");
+    let copy = given.join("given_problem.matrix.npy");
     assert!(
-        config.contains("given = \"problem.matrix\""),
-        "config.toml does not say where the matrix came from:\n{config}"
+        config.contains(&format!("npy = \"{}\"", copy.display())),
+        "config.toml does not name the kept matrix:\n{config}"
     );
-    std::fs::remove_dir_all(written).ok();
-    std::fs::remove_dir_all(given).ok();
+    let again = temp_dir("given-again");
+    run_file(&given.join("config.toml"), &quiet(&again, &[]), &registry).expect("re-run");
+    for file in ["metrics.csv", "result.npy"] {
+        let read = |dir: &Path| std::fs::read(dir.join(file)).expect(file);
+        assert_eq!(read(&written), read(&again), "{file} differs on the re-run");
+    }
+    for dir in [written, given, again] {
+        std::fs::remove_dir_all(dir).ok();
+    }
 }
 
 #[test]
