@@ -137,20 +137,7 @@ fn sweep(
 ) -> PyResult<(String, usize, usize)> {
     let (result, raised) = wait_interruptibly(py, |flag| {
         let text = config_text(&file, None)?;
-        let mut spec = SweepSpec::from_config_text(&file, &text)?;
-        for g in &grid {
-            let axis = SweepSpec::parse_axis(g)?;
-            spec.axes.retain(|a| a.key != axis.key);
-            spec.axes.push(axis);
-        }
-        if let Some(s) = seeds {
-            anyhow::ensure!(s >= 1, "seeds must be at least 1");
-            spec.seeds = s;
-        }
-        if let Some(j) = jobs {
-            anyhow::ensure!(j >= 1, "jobs must be at least 1");
-            spec.jobs = Some(j);
-        }
+        let spec = SweepSpec::with_overrides(&file, &text, &grid, seeds, jobs)?;
         anyhow::ensure!(
             !spec.axes.is_empty() || spec.seeds > 1,
             "{}: nothing to sweep: give grid={{key: [..]}} or seeds=N, or a [sweep] table",

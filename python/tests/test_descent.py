@@ -274,6 +274,10 @@ def test_a_sweep_runs_each_point_as_a_single_run_does(tmp_path: Path) -> None:
         single = descent.run(config, set={"optimizer.lr": r["optimizer.lr"]}, out=tmp_path / f"single-{r['run']}")
         assert r["final_loss"] == single.summary["final_loss"]
     assert "<iframe" in sweep._repr_html_()
+    with pytest.raises(descent.DescentError, match="seeds must be at least 1"):
+        descent.sweep(config, seeds=0, out=tmp_path / "none")
+    with pytest.raises(descent.DescentError, match="nothing to sweep"):
+        descent.sweep(config, out=tmp_path / "none")
 
 
 def test_the_report_shows_inline(tmp_path: Path) -> None:

@@ -508,25 +508,12 @@ fn sweep(
     );
     let text = std::fs::read_to_string(config)
         .with_context(|| format!("{}: cannot read the config", config.display()))?;
-    let mut spec = SweepSpec::from_config_text(config, &text)?;
+    let mut spec = SweepSpec::with_overrides(config, &text, &grid, seeds, jobs)?;
     spec.shard = args
         .shard
         .as_deref()
         .map(crate::suite::Shard::parse)
         .transpose()?;
-    for g in &grid {
-        let axis = SweepSpec::parse_axis(g)?;
-        spec.axes.retain(|a| a.key != axis.key);
-        spec.axes.push(axis);
-    }
-    if let Some(s) = seeds {
-        anyhow::ensure!(s >= 1, "--seeds must be at least 1");
-        spec.seeds = s;
-    }
-    if let Some(j) = jobs {
-        anyhow::ensure!(j >= 1, "--jobs must be at least 1");
-        spec.jobs = Some(j);
-    }
     anyhow::ensure!(
         !spec.axes.is_empty() || spec.seeds > 1,
         "{}: nothing to sweep: give --grid key=[..] or --seeds N, or a [sweep] table",

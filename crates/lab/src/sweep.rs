@@ -86,6 +86,32 @@ impl SweepSpec {
         }
     }
 
+    /// The config's `[sweep]` (from its `text`) with the caller's `grid` axes (`key=[values]`,
+    /// each replacing the config's axis of its key), `seeds` and `jobs` (each at least 1).
+    pub fn with_overrides(
+        file: &Path,
+        text: &str,
+        grid: &[String],
+        seeds: Option<usize>,
+        jobs: Option<usize>,
+    ) -> anyhow::Result<Self> {
+        let mut spec = Self::from_config_text(file, text)?;
+        for g in grid {
+            let axis = Self::parse_axis(g)?;
+            spec.axes.retain(|a| a.key != axis.key);
+            spec.axes.push(axis);
+        }
+        if let Some(s) = seeds {
+            anyhow::ensure!(s >= 1, "seeds must be at least 1, got 0");
+            spec.seeds = s;
+        }
+        if let Some(j) = jobs {
+            anyhow::ensure!(j >= 1, "jobs must be at least 1, got 0");
+            spec.jobs = Some(j);
+        }
+        Ok(spec)
+    }
+
     /// The `[sweep]` table of a config file: `grid = { "optimizer.lr" = [..], .. }`, `seeds`, `jobs`.
     pub fn from_config_text(file: &Path, text: &str) -> anyhow::Result<Self> {
         let table: Table =
