@@ -6,6 +6,9 @@
 //! config text and reads the run's files back as numpy arrays. Runs compute on a thread of their
 //! own while the caller waits without the GIL, checking for Ctrl-C between waits.
 
+// Built by maturin with the `extension` feature; without it (a plain `cargo build --workspace`) the
+// crate is empty and needs no Python.
+#![cfg(feature = "extension")]
 // pyo3's macros expand to the unsafe FFI glue of a Python module; this crate writes none itself.
 #![allow(unsafe_code)]
 
