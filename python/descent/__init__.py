@@ -68,7 +68,7 @@ def _toml_key(key: str) -> str:
     """A TOML key: bare when it can be, quoted otherwise."""
     if key and all(c.isascii() and (c.isalnum() or c in "_-") for c in key):
         return key
-    return json.dumps(key)
+    return json.dumps(key, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _toml_value(value: Any, where: str) -> str:
@@ -85,7 +85,8 @@ def _toml_value(value: Any, where: str) -> str:
             return "inf" if x > 0 else "-inf"
         return repr(x)
     if isinstance(value, (str, os.PathLike)):
-        return json.dumps(os.fspath(value))
+        # JSON's escapes are TOML's, but for DEL, which TOML wants escaped too.
+        return json.dumps(os.fspath(value), ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, Mapping):
         items = (f"{_toml_key(str(k))} = {_toml_value(v, f'{where}.{k}')}" for k, v in value.items())
         return "{ " + ", ".join(items) + " }"

@@ -84,7 +84,7 @@ def test_set_overrides_keys_as_the_set_flag_does(tmp_path: Path) -> None:
 
 
 def test_a_dict_config_runs_as_the_same_toml_file(tmp_path: Path) -> None:
-    text = """name = "dict"
+    text = """name = "dïct 😀 \\"quoted\\""
 seed = 7
 iterations = 30
 dtype = "f64"
@@ -103,7 +103,7 @@ max_norm = 1.0
     file.write_text(text)
     cli = cli_run(file, tmp_path / "cli")
     config = {
-        "name": "dict",
+        "name": 'dïct 😀 "quoted"',
         "seed": 7,
         "iterations": 30,
         "dtype": "f64",
