@@ -409,11 +409,18 @@ fn the_report_renders_in_headless_chromium() {
             .output()
             .expect("chromium")
     };
-    // The DOM as the browser parsed it: the heading, the verdict and the ten inline pictures.
+    // The DOM as the browser parsed it: the heading, the verdict and every picture of the run
+    // inline (loss, found, error, six differences, modes, spectrum).
     let dom = browser(&["--dump-dom"]);
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("descent: diag4"), "{dom}");
-    assert_eq!(dom.matches("<svg").count(), 10);
+    let pictures = std::fs::read_dir(&out)
+        .expect("run dir")
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "svg"))
+        .count();
+    assert_eq!(pictures, 11);
+    assert_eq!(dom.matches("<svg").count(), pictures);
     assert!(dom.contains("What happened"), "{dom}");
     // A screenshot: the page paints (a blank page compresses to a few kilobytes).
     let shot = out.join("report.png");
