@@ -181,12 +181,10 @@ def _inline_page(page: Path, height: int) -> str:
 class Run:
     """A finished run: its directory and what it wrote there, read on first use."""
 
-    def __init__(self, dir: Union[str, "os.PathLike[str]"], results: Mapping[str, str], stop_reason: str = "", iterations: int = 0):
+    def __init__(self, dir: Union[str, "os.PathLike[str]"], results: Mapping[str, str]):
         #: The run directory.
         self.dir = Path(dir)
         self._results = dict(results)
-        self.stop_reason = stop_reason
-        self.iterations = iterations
         self._summary: Optional[dict] = None
         self._metrics: Optional[Metrics] = None
 
@@ -256,7 +254,7 @@ def run(
     """
     file, text = _config_args(config)
     given = {str(k): _matrix(str(k), v) for k, v in (matrices or {}).items()}
-    dir, stop_reason, iterations, message, results = _descent.run(
+    dir, stop_reason, _iterations, message, results = _descent.run(
         file,
         text,
         _sets(set),
@@ -272,7 +270,7 @@ def run(
             RuntimeWarning,
             stacklevel=2,
         )
-    return Run(dir, dict(results), stop_reason, iterations)
+    return Run(dir, dict(results))
 
 
 class Sweep:

@@ -23,11 +23,11 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use descent_lab::{SweepSpec, run_sweep};
-use descent_runner::{Experiment, Registry, RunOptions, load_config, run_text};
+use descent_runner::{Experiment, Registry, RunOptions, load_config, read_config, run_text};
 
 use crate::convert::matrix_of;
 use crate::errors::{ConfigError, DescentError, to_py};
-use crate::wait::{Interrupted, is_keyboard_interrupt, wait_interruptibly};
+use crate::wait::wait_interruptibly;
 
 /// mimalloc, as in `cargo xtask`: candle allocates a tensor per operation.
 #[global_allocator]
@@ -38,14 +38,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn config_text(file: &Path, text: Option<String>) -> anyhow::Result<String> {
     match text {
         Some(t) => Ok(t),
-        None => Ok(
-            std::fs::read_to_string(file).map_err(|e| descent_runner::ConfigError {
-                file: file.to_path_buf(),
-                origin: descent_runner::Origin::Unknown,
-                key: String::new(),
-                reason: format!("cannot read the config: {e}"),
-            })?,
-        ),
+        None => Ok(read_config(file)?),
     }
 }
 
@@ -92,26 +85,26 @@ fn run(
         png,
         ..RunOptions::default()
     };
-    let (result, raised) = wait_interruptibly(py, |flag| {
-        let options = RunOptions {
-            interrupt: Some(flag),
-            ..options
-        };
-        let text = config_text(&file, text)?;
-        run_text(&file, &text, &options, &Registry::default())
-    });
-    let outcome = match (result, raised) {
-        (Ok(outcome), Some(e)) if is_keyboard_interrupt(py, &e) => {
-            return Err(Interrupted::error(format!(
+    let outcome = wait_interruptibly(
+        py,
+        |flag| {
+            let options = RunOptions {
+                interrupt: Some(flag),
+                ..options
+            };
+            let text = config_text(&file, text)?;
+            run_text(&file, &text, &options, &Registry::default())
+        },
+        from_dict,
+        |outcome| {
+            format!(
                 "{} after {} iterations; the run's files are complete up to there, in {}",
                 outcome.summary.stop_reason.name(),
                 outcome.summary.iterations,
                 outcome.dir.display()
-            )));
-        }
-        (_, Some(e)) => return Err(e),
-        (result, None) => result.map_err(|e| to_py(py, e, from_dict))?,
-    };
+            )
+        },
+    )?;
     let dir = outcome.dir.display().to_string();
     let s = &outcome.summary;
     Ok((
@@ -138,7 +131,7 @@ fn sweep(
     out: Option<PathBuf>,
     png: bool,
 ) -> PyResult<(String, usize, usize)> {
-    let (result, raised) = wait_interruptibly(py, |flag| {
+    let sweep = |flag| {
         let text = config_text(&file, None)?;
         let spec = SweepSpec::with_overrides(&file, &text, &grid, seeds, jobs)?;
         anyhow::ensure!(
@@ -160,17 +153,13 @@ fn sweep(
             &Registry::default(),
             &|_, _| {},
         )
-    });
-    let outcome = match (result, raised) {
-        (Ok(outcome), Some(e)) if is_keyboard_interrupt(py, &e) => {
-            return Err(Interrupted::error(format!(
-                "interrupted; the sweep's files are complete up to there, in {}",
-                outcome.dir.display()
-            )));
-        }
-        (_, Some(e)) => return Err(e),
-        (result, None) => result.map_err(|e| to_py(py, e, false))?,
     };
+    let outcome = wait_interruptibly(py, sweep, false, |outcome| {
+        format!(
+            "interrupted; the sweep's files are complete up to there, in {}",
+            outcome.dir.display()
+        )
+    })?;
     let unfinished = outcome.rows.iter().filter(|r| !r.finished()).count();
     Ok((
         outcome.dir.display().to_string(),

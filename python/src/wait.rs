@@ -7,33 +7,29 @@ use std::time::Duration;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 
+use crate::errors::to_py;
+
 /// How often the waiting thread looks for a signal (Python runs its handlers only between
 /// bytecodes, so a Ctrl-C is seen within this).
 const POLL: Duration = Duration::from_millis(50);
 
-/// What stopped a wait early: the exception a signal handler raised (a `KeyboardInterrupt` for
-/// Ctrl-C), after the run, told to stop, finished and wrote its files.
-pub struct Interrupted;
-
-impl Interrupted {
-    /// A `KeyboardInterrupt` with `message`.
-    pub fn error(message: String) -> PyErr {
-        PyKeyboardInterrupt::new_err(message)
-    }
-}
-
 /// Run `f` on a thread of its own and wait for it with the GIL released, so other Python threads
 /// go on. Between waits of [`POLL`] the signal handlers run; when one raises (Ctrl-C), `f`'s
 /// stop flag is set and the wait goes on until `f` returns, so the run's files are complete.
-/// `f`'s result, and the exception a handler raised, if any.
+///
+/// `f`'s value; or, after Ctrl-C, a `KeyboardInterrupt` whose message `interrupted` writes from
+/// that value (another exception a handler raised is raised as it is); or `f`'s error as
+/// [`to_py`] turns it (`from_dict`: the config was a dict).
 pub fn wait_interruptibly<T: Send>(
     py: Python<'_>,
     f: impl FnOnce(Arc<AtomicBool>) -> anyhow::Result<T> + Send,
-) -> (anyhow::Result<T>, Option<PyErr>) {
+    from_dict: bool,
+    interrupted: impl FnOnce(&T) -> String,
+) -> PyResult<T> {
     let flag = Arc::new(AtomicBool::new(false));
     let waiter = std::thread::current();
     let mut raised = None;
-    std::thread::scope(|scope| {
+    let result = std::thread::scope(|scope| {
         let handle = scope.spawn({
             let flag = Arc::clone(&flag);
             move || {
@@ -55,7 +51,7 @@ pub fn wait_interruptibly<T: Send>(
                 raised = Some(e);
             }
         }
-        let result = handle.join().unwrap_or_else(|panic| {
+        handle.join().unwrap_or_else(|panic| {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
@@ -64,12 +60,13 @@ pub fn wait_interruptibly<T: Send>(
             Err(anyhow::anyhow!(
                 "the run stopped on an internal error: {what}"
             ))
-        });
-        (result, raised)
-    })
-}
-
-/// Whether `e` is a `KeyboardInterrupt`.
-pub fn is_keyboard_interrupt(py: Python<'_>, e: &PyErr) -> bool {
-    e.is_instance_of::<PyKeyboardInterrupt>(py)
+        })
+    });
+    match (result, raised) {
+        (Ok(value), Some(e)) if e.is_instance_of::<PyKeyboardInterrupt>(py) => {
+            Err(PyKeyboardInterrupt::new_err(interrupted(&value)))
+        }
+        (_, Some(e)) => Err(e),
+        (result, None) => result.map_err(|e| to_py(py, e, from_dict)),
+    }
 }

@@ -123,15 +123,7 @@ impl ProblemConfig for CompletionConfig {
                 ),
             ));
         }
-        if !(self.lambda.is_finite() && self.lambda > 0.0) {
-            return Err(ProblemError::invalid(
-                "lambda",
-                format!(
-                    "must be a finite number > 0 (it makes the answer unique), got {}",
-                    self.lambda
-                ),
-            ));
-        }
+        ProblemError::check_positive("lambda", self.lambda, "it makes the answer unique")?;
         let (d, w) = b.shape();
         if self.rank == 0 || self.rank > d.min(w) {
             return Err(ProblemError::invalid(

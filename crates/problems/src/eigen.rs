@@ -102,15 +102,11 @@ impl ProblemConfig for EigenConfig {
         &self,
         ctx: &mut dyn BuildContext,
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
-        if !(self.orthogonality.is_finite() && self.orthogonality > 0.0) {
-            return Err(ProblemError::invalid(
-                "orthogonality",
-                format!(
-                    "must be a finite number > 0 (without the penalty the cost is unbounded or the columns need not be orthogonal), got {}",
-                    self.orthogonality
-                ),
-            ));
-        }
+        ProblemError::check_positive(
+            "orthogonality",
+            self.orthogonality,
+            "without the penalty the cost is unbounded or the columns need not be orthogonal",
+        )?;
         let a = ctx.matrix("matrix", &self.matrix)?;
         check_symmetric(&a, "an eigendecomposition by these costs")?;
         let n = a.rows();

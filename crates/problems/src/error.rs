@@ -26,6 +26,19 @@ impl ProblemError {
             reason: reason.into(),
         }
     }
+
+    /// `Ok` when the weight `value` of `key` is a finite number > 0, else an `Invalid` error
+    /// saying so, and `why` the weight is needed.
+    pub fn check_positive(key: &str, value: f64, why: &str) -> Result<(), Self> {
+        if value.is_finite() && value > 0.0 {
+            Ok(())
+        } else {
+            Err(Self::invalid(
+                key,
+                format!("must be a finite number > 0 ({why}), got {value}"),
+            ))
+        }
+    }
 }
 
 impl From<candle_core::Error> for ProblemError {

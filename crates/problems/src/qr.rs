@@ -57,15 +57,11 @@ impl ProblemConfig for QrConfig {
         &self,
         ctx: &mut dyn BuildContext,
     ) -> std::result::Result<Box<dyn Problem>, ProblemError> {
-        if !(self.orthogonality.is_finite() && self.orthogonality > 0.0) {
-            return Err(ProblemError::invalid(
-                "orthogonality",
-                format!(
-                    "must be a finite number > 0 (without the penalty Q R = A has no unique answer), got {}",
-                    self.orthogonality
-                ),
-            ));
-        }
+        ProblemError::check_positive(
+            "orthogonality",
+            self.orthogonality,
+            "without the penalty Q R = A has no unique answer",
+        )?;
         let a = ctx.matrix("matrix", &self.matrix)?;
         let (m, n) = a.shape();
         let rank = exact::rank(&a)?;

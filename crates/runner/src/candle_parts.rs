@@ -6,7 +6,7 @@ use descent_optim::Parts;
 use serde::Deserialize;
 use toml::Table;
 
-use crate::config::{Document, check_schedule, parse_toml};
+use crate::config::{Document, TrainingParts, parse_toml};
 use crate::error::ConfigError;
 use crate::registry::{Registry, parse_table};
 use crate::train::Element;
@@ -22,16 +22,10 @@ struct RawParts {
     #[serde(default)]
     seed: i64,
     optimizer: Table,
-    #[serde(default = "constant")]
+    #[serde(default = "crate::config::constant")]
     schedule: Table,
     #[serde(default)]
     transform: Vec<Table>,
-}
-
-fn constant() -> Table {
-    let mut t = Table::new();
-    t.insert("kind".into(), toml::Value::String("constant".into()));
-    t
 }
 
 /// The optimizer, schedule and transforms of `text` (named `file` in messages), built in `F`
@@ -49,15 +43,17 @@ fn parts<F: Element>(
     if raw.iterations == 0 {
         return Err(doc.error_at("iterations", "must be at least 1".into()));
     }
-    let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
-    let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
-    check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), raw.iterations)?;
-    let transforms = raw
-        .transform
-        .into_iter()
-        .enumerate()
-        .map(|(i, t)| doc.part(&format!("transform.{i}"), t, &registry.transforms))
-        .collect::<Result<Vec<_>, _>>()?;
+    let TrainingParts {
+        optimizer,
+        schedule,
+        transforms,
+    } = doc.training_parts(
+        raw.optimizer,
+        raw.schedule,
+        raw.transform,
+        raw.iterations,
+        registry,
+    )?;
     let built = schedule
         .build(optimizer.lr(), raw.iterations)
         .map_err(|e| doc.error_at(&format!("schedule.{}", e.key), e.reason))?;

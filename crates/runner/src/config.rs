@@ -288,12 +288,12 @@ fn mse() -> Table {
     part("mse")
 }
 
-fn constant() -> Table {
+pub(crate) fn constant() -> Table {
     part("constant")
 }
 
 /// The text of the config file `file`, or a config error saying why it cannot be read.
-pub(crate) fn read_config(file: &Path) -> Result<String, ConfigError> {
+pub fn read_config(file: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(file).map_err(|e| ConfigError {
         file: file.to_path_buf(),
         origin: Origin::Unknown,
@@ -528,15 +528,17 @@ impl Config {
                 }
             }
         }
-        let optimizer = doc.part("optimizer", raw.optimizer, &registry.optimizers)?;
-        let schedule = doc.part("schedule", raw.schedule, &registry.schedules)?;
-        check_schedule(&doc, optimizer.as_ref(), schedule.as_ref(), iterations)?;
-        let transforms = raw
-            .transform
-            .into_iter()
-            .enumerate()
-            .map(|(i, t)| doc.part(&format!("transform.{i}"), t, &registry.transforms))
-            .collect::<Result<Vec<_>, _>>()?;
+        let TrainingParts {
+            optimizer,
+            schedule,
+            transforms,
+        } = doc.training_parts(
+            raw.optimizer,
+            raw.schedule,
+            raw.transform,
+            iterations,
+            registry,
+        )?;
         Ok(Self {
             problem: doc.part("problem", raw.problem, &registry.problems)?,
             loss: doc.part("loss", raw.loss, &registry.losses)?,
@@ -712,7 +714,39 @@ pub struct Document {
     overrides: Vec<Override>,
 }
 
+/// A config's `[optimizer]`, `[schedule]` and `[[transform]]`, each resolved by its kind.
+pub(crate) struct TrainingParts {
+    pub(crate) optimizer: Box<dyn OptimizerFactory>,
+    pub(crate) schedule: Box<dyn ScheduleFactory>,
+    pub(crate) transforms: Vec<Box<dyn TransformFactory>>,
+}
+
 impl Document {
+    /// The optimizer, the schedule (checked against the optimizer over `iterations`) and the
+    /// transforms of a config's tables: what a run and a candle model's `DescentOptimizer` share.
+    pub(crate) fn training_parts(
+        &self,
+        optimizer: Table,
+        schedule: Table,
+        transforms: Vec<Table>,
+        iterations: usize,
+        registry: &Registry,
+    ) -> Result<TrainingParts, ConfigError> {
+        let optimizer = self.part("optimizer", optimizer, &registry.optimizers)?;
+        let schedule = self.part("schedule", schedule, &registry.schedules)?;
+        check_schedule(self, optimizer.as_ref(), schedule.as_ref(), iterations)?;
+        let transforms = transforms
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| self.part(&format!("transform.{i}"), t, &registry.transforms))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TrainingParts {
+            optimizer,
+            schedule,
+            transforms,
+        })
+    }
+
     /// The document of `text`, read from `file`, without overrides.
     pub(crate) fn new(file: &Path, text: &str) -> Self {
         Self {

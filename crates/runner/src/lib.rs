@@ -45,7 +45,9 @@ mod transformed;
 use std::path::{Path, PathBuf};
 
 pub use candle_parts::{candle_parts_f32, candle_parts_f64};
-pub use config::{Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode};
+pub use config::{
+    Config, Document, GradientKind, InitConfig, InitKind, StopConfig, TheoryMode, read_config,
+};
 pub use console::{Console, format_matrix, say, sci};
 pub use context::{GivenMatrices, RunContext, read_csv, read_npy, read_npy_any, round_to};
 pub use descent_report::{
@@ -143,7 +145,7 @@ pub fn run_file(
     options: &RunOptions,
     registry: &Registry,
 ) -> anyhow::Result<RunOutcome> {
-    let text = config::read_config(path)?;
+    let text = read_config(path)?;
     run_text(path, &text, options, registry)
 }
 
